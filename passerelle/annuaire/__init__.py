@@ -1,0 +1,1 @@
+"""The directory (annuaire): organismes, their keys, robots; who handles what where."""

@@ -1,0 +1,102 @@
+"""Changing the directory's keys: the edits the CLI makes to ``config/annuaire/cles.yaml``.
+
+Each change is checked by reloading the whole directory before the file is replaced
+(atomically), so a mistake never leaves a half-written or inconsistent file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from passerelle.annuaire.chargement import AnnuaireInvalide, fichier_cles, lire_cles, lire_organismes, fichier_organismes
+from passerelle.annuaire.cles import publique_texte
+
+ENTETE = (
+    "# Clés publiques Ed25519 des organismes (valeur « x » d'une JWK, base64url).\n"
+    "# Géré par `passerelle cles ...` (générer, ajouter, révoquer): préférez la commande à l'édition.\n"
+    "# developpement: true = CLÉ DE DÉVELOPPEMENT, sa clé privée est publiée dans\n"
+    "# config/developpement/cles/; la passerelle refuse de démarrer avec elle hors mode développement.\n"
+)
+
+
+def _texte_instant(instant: datetime | None) -> str | None:
+    if instant is None:
+        return None
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _lire_entrees(config: Path) -> list[dict[str, Any]]:
+    chemin = fichier_cles(config)
+    if not chemin.exists():
+        return []
+    contenu = yaml.safe_load(chemin.read_text(encoding="utf-8")) or {}
+    return list(contenu.get("cles") or [])
+
+
+def _ecrire_entrees(config: Path, entrees: list[dict[str, Any]]) -> None:
+    chemin = fichier_cles(config)
+    texte = ENTETE + yaml.safe_dump({"cles": entrees}, sort_keys=False, allow_unicode=True)
+    chemin.parent.mkdir(parents=True, exist_ok=True)
+    descripteur, provisoire = tempfile.mkstemp(dir=chemin.parent, prefix=".cles-", suffix=".yaml")
+    try:
+        with os.fdopen(descripteur, "w", encoding="utf-8") as f:
+            f.write(texte)
+            f.flush()
+            os.fsync(f.fileno())
+        # Check the result as the gateway will read it, before it replaces the current file.
+        lire_cles(Path(provisoire), lire_organismes(fichier_organismes(config)))
+        os.replace(provisoire, chemin)
+    except BaseException:
+        Path(provisoire).unlink(missing_ok=True)
+        raise
+
+
+def ajouter_cle(
+    config: Path,
+    *,
+    organisme: str,
+    keyid: str,
+    publique: Ed25519PublicKey,
+    valide_du: datetime,
+    valide_au: datetime | None,
+    developpement: bool = False,
+    robot: str | None = None,
+) -> None:
+    entrees = _lire_entrees(config)
+    if any(e.get("keyid") == keyid for e in entrees):
+        raise AnnuaireInvalide(f"la clé {keyid!r} existe déjà")
+    if organisme not in lire_organismes(fichier_organismes(config)):
+        raise AnnuaireInvalide(f"organisme {organisme!r} absent de l'annuaire")
+    if valide_au is not None and valide_au <= valide_du:
+        raise AnnuaireInvalide("valide_au doit suivre valide_du")
+    entree: dict[str, Any] = {
+        "keyid": keyid,
+        "organisme": organisme,
+        "publique": publique_texte(publique),
+        "valide_du": _texte_instant(valide_du),
+        "valide_au": _texte_instant(valide_au),
+        "revoquee_le": None,
+        "developpement": developpement,
+    }
+    if robot:
+        entree["robot"] = robot
+    _ecrire_entrees(config, entrees + [entree])
+
+
+def revoquer_cle(config: Path, keyid: str, le: datetime) -> None:
+    entrees = _lire_entrees(config)
+    for entree in entrees:
+        if entree.get("keyid") == keyid:
+            if entree.get("revoquee_le"):
+                raise AnnuaireInvalide(f"la clé {keyid!r} est déjà révoquée ({entree['revoquee_le']})")
+            entree["revoquee_le"] = _texte_instant(le)
+            _ecrire_entrees(config, entrees)
+            return
+    raise AnnuaireInvalide(f"la clé {keyid!r} n'est pas dans l'annuaire")

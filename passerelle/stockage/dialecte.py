@@ -1,0 +1,21 @@
+"""The one place where SQLite and PostgreSQL differ in the SQL we write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+
+def inserer_sauf_conflit(connexion: Connection, table: sa.Table, valeurs: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    Used where a uniqueness conflict is the answer (a replayed nonce, an idempotency key already
+    taken), so a PostgreSQL transaction is never aborted by an expected duplicate.
+    """
+    module = postgresql if connexion.dialect.name == "postgresql" else sqlite
+    cle = next(iter(table.primary_key.columns))
+    requete = module.insert(table).values(**valeurs).on_conflict_do_nothing().returning(cle)
+    return connexion.execute(requete).first() is not None
