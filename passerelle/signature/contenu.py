@@ -1,0 +1,102 @@
+"""RFC 9530 ``Content-Digest``: what ties the signed headers to the bytes actually received.
+
+The signature covers the ``Content-Digest`` field, not the body; the link to the body only
+holds if the gateway recomputes the digest on the exact bytes it received, never trusting the
+sender's value. We emit ``sha-256`` (the contract's algorithm) and, when a sender also sends
+``sha-512``, we check it too: a member we could check but ignore would be a claim nobody
+verified. Other algorithms are ignored as RFC 9530 section 2 allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+import http_sf
+
+from passerelle.erreurs import RefusAuthentification
+from passerelle.signature.base import refuser_doublon
+
+ALGORITHME_EMPREINTE = "sha-256"
+
+# Only algorithms RFC 9530 registers as "standard"; the insecure ones (md5, sha...) are ignored
+# like any unknown algorithm, and sha-256 must be present anyway.
+_FONCTIONS: dict[str, Callable[[bytes], bytes]] = {
+    "sha-256": lambda corps: hashlib.sha256(corps).digest(),
+    "sha-512": lambda corps: hashlib.sha512(corps).digest(),
+}
+_TAILLES = {"sha-256": 32, "sha-512": 64}
+
+
+def empreinte_contenu(corps: bytes) -> str:
+    """Field value to send, so that signer and verifier agree byte for byte on its syntax."""
+    return http_sf.ser({ALGORITHME_EMPREINTE: _FONCTIONS[ALGORITHME_EMPREINTE](corps)})
+
+
+def _lire_empreintes(valeur: str) -> dict[str, bytes]:
+    """Parse the field; every member we know how to check must be a well-formed digest."""
+    try:
+        membres = http_sf.parse(
+            valeur.strip(" \t").encode("ascii"),
+            tltype="dictionary",
+            on_duplicate_key=refuser_doublon,
+        )
+    except (ValueError, UnicodeEncodeError) as erreur:
+        raise RefusAuthentification(
+            "empreinte_malformee",
+            f"L'en-tête Content-Digest n'est pas un dictionnaire de champ structuré valide "
+            f"(RFC 8941) : {erreur}.",
+        ) from erreur
+    assert isinstance(membres, dict)
+    empreintes: dict[str, bytes] = {}
+    for algorithme, taille in _TAILLES.items():
+        if algorithme not in membres:
+            continue
+        membre = membres[algorithme]
+        octets = membre[0] if isinstance(membre, tuple) else membre
+        if not isinstance(octets, bytes):
+            raise RefusAuthentification(
+                "empreinte_malformee",
+                f"Le membre « {algorithme} » de Content-Digest doit être une séquence d'octets "
+                f"(:base64:), comme {algorithme}=:...:.",
+            )
+        if len(octets) != taille:
+            raise RefusAuthentification(
+                "empreinte_malformee",
+                f"Le membre « {algorithme} » de Content-Digest fait {len(octets)} octets, "
+                f"{taille} sont attendus.",
+            )
+        empreintes[algorithme] = octets
+    if ALGORITHME_EMPREINTE not in empreintes:
+        raise RefusAuthentification(
+            "empreinte_malformee",
+            "L'en-tête Content-Digest doit contenir une empreinte sha-256 "
+            "(sha-256=:<base64>:, RFC 9530).",
+        )
+    return empreintes
+
+
+def verifier_empreinte(valeur: str | None, corps: bytes) -> None:
+    """Refuse unless every supported digest sent matches the bytes received.
+
+    All members are compared before deciding, in constant time, so the answer does not leak
+    which one or which byte differed.
+    """
+    if valeur is None or not valeur.strip(" \t"):
+        raise RefusAuthentification(
+            "empreinte_absente",
+            "L'en-tête Content-Digest (RFC 9530, sha-256) est obligatoire pour une requête "
+            "avec un corps.",
+        )
+    empreintes = _lire_empreintes(valeur)
+    concordantes = True
+    for algorithme, attendue in empreintes.items():
+        calculee = _FONCTIONS[algorithme](corps)
+        concordantes &= hmac.compare_digest(attendue, calculee)
+    if not concordantes:
+        raise RefusAuthentification(
+            "empreinte_incorrecte",
+            "L'empreinte Content-Digest ne correspond pas au corps reçu : le corps a été "
+            "modifié ou l'empreinte a été calculée sur d'autres octets (avant encodage ?).",
+        )
