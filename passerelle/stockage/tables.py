@@ -90,3 +90,32 @@ journal_taille = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("taille", sa.BigInteger, nullable=False),
 )
+
+# The Merkle tree of the journal (RFC 9162), kept by the sequencer: every complete subtree hash,
+# leaves at level 0. A node never changes once complete, so proofs at any past size read only
+# stored rows (O(log n) reads).
+journal_noeuds = sa.Table(
+    "journal_noeuds",
+    metadata,
+    sa.Column("niveau", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+# How many journal entries are integrated into the tree (one row, id = 1).
+journal_integration = sa.Table(
+    "journal_integration",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("taille", sa.BigInteger, nullable=False),
+)
+
+# Every signed checkpoint (C2SP signed note), by tree size.
+journal_checkpoints = sa.Table(
+    "journal_checkpoints",
+    metadata,
+    sa.Column("taille", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("racine", sa.LargeBinary(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("signe_le", Horodatage, nullable=False),
+)
