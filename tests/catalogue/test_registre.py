@@ -1,0 +1,54 @@
+"""The register: the five retirement signals, who sends them, what they answer."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from passerelle.catalogue.registre import DefinitionFlux, catalogue_signaux_retraite
+from passerelle.catalogue.signaux_retraite import Enveloppe
+
+
+def test_les_cinq_signaux() -> None:
+    catalogue = catalogue_signaux_retraite()
+    assert list(catalogue) == [
+        "rdc", "cloture-rdc", "passage-retraite", "avis-depot", "notification-retraite",
+    ]  # fmt: skip
+    for nom, definition in catalogue.items():
+        assert definition.nom == nom
+        assert issubclass(definition.modele, Enveloppe)
+        assert definition.description
+
+
+def test_reponses_et_sens_des_echanges() -> None:
+    catalogue = catalogue_signaux_retraite()
+    assert {nom: d.repond_a for nom, d in catalogue.items()} == {
+        "rdc": (),
+        "cloture-rdc": ("rdc",),
+        "passage-retraite": (),
+        "avis-depot": ("passage-retraite",),
+        "notification-retraite": ("passage-retraite",),
+    }
+    for nom in ("rdc", "passage-retraite"):
+        assert "carsat" in catalogue[nom].types_destinataires
+    for nom in ("cloture-rdc", "avis-depot", "notification-retraite"):
+        assert catalogue[nom].types_destinataires == ("caf",)
+    for definition in catalogue.values():
+        assert set(definition.repond_a) <= set(catalogue)
+
+
+def test_definition_immuable() -> None:
+    definition = catalogue_signaux_retraite()["rdc"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        definition.nom = "autre"  # type: ignore[misc]
+    assert DefinitionFlux("x", Enveloppe, "d").repond_a == ()
+
+
+@pytest.mark.parametrize("definition", catalogue_signaux_retraite().values(), ids=lambda d: d.nom)
+def test_modeles_stricts_et_documentes(definition: DefinitionFlux) -> None:
+    config = definition.modele.model_config
+    assert config["extra"] == "forbid"
+    assert config["str_strip_whitespace"] is True
+    for nom, champ in definition.modele.model_fields.items():
+        assert champ.description and champ.description.startswith(f"{champ.title} — "), nom
