@@ -71,14 +71,6 @@ def authentifier(
     fenetre: int,
     derive: int,
 ) -> Appelant:
-    agent = message.entetes.get("passerelle-agent", "").strip()
-    if not agent:
-        raise RefusAuthentification(
-            "agent_absent",
-            "l'en-tête Passerelle-Agent doit nommer l'agent (ou le compte de service) pour qui la requête est faite",
-        )
-    if len(agent) > TAILLE_MAX_AGENT:
-        raise RefusAuthentification("agent_absent", f"Passerelle-Agent dépasse {TAILLE_MAX_AGENT} caractères")
     retenue: dict[str, Cle] = {}
     signature = verifier_requete(
         message,
@@ -89,6 +81,10 @@ def authentifier(
         derive=derive,
     )
     cle = retenue[signature.keyid]
+    # Covered by the signature, so present and non-empty once verified (else agent_absent).
+    agent = message.entetes["passerelle-agent"].strip()
+    if len(agent) > TAILLE_MAX_AGENT:
+        raise RefusAuthentification("agent_invalide", f"Passerelle-Agent dépasse {TAILLE_MAX_AGENT} caractères")
     consommer_nonce(connexion, signature.keyid, signature.nonce, signature.created + fenetre + derive)
     organisme = annuaire.organisme(cle.organisme)
     assert organisme is not None

@@ -1,0 +1,1 @@
+"""Where a message goes: routing now; delivery and deadlines as they come."""

@@ -1,0 +1,158 @@
+"""Pull delivery: an organisme reads its inbox and acknowledges what it has taken in charge.
+
+Reading is an access to personal data, so each message handed out is journaled (``consulte``);
+the acknowledgement is the business side's "I have it": exactly one succeeds per message, and
+the message then leaves the inbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from passerelle.erreurs import Introuvable, Refus
+from passerelle.journal.ecriture import Decision, horodatage_texte
+from passerelle.services import Services
+from passerelle.signature.authentification import Appelant
+from passerelle.stockage import messages
+from passerelle.stockage.messages import LigneMessage
+
+
+def curseur_texte(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode("ascii")).rstrip(b"=").decode("ascii")
+
+
+def lire_curseur(texte: str | None) -> int:
+    if not texte:
+        return 0
+    try:
+        brut = base64.urlsafe_b64decode(texte + "=" * (-len(texte) % 4)).decode("ascii")
+        if not brut.startswith("s"):
+            raise ValueError(brut)
+        valeur = int(brut[1:])
+        if valeur < 0:
+            raise ValueError(brut)
+        return valeur
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Refus(code="curseur_invalide", detail="le curseur doit être une valeur curseur_suivant rendue par la boîte") from exc
+
+
+def _decision(services: Services, appelant: Appelant, ligne: LigneMessage, decision: str) -> Decision:
+    return Decision(
+        decision=decision,
+        horodatage=services.horloge(),
+        flux=ligne.flux,
+        message=ligne.id,
+        organisme=appelant.organisme.code,
+        destinataire=ligne.destinataire,
+        keyid=appelant.cle.keyid,
+        agent=appelant.agent,
+        robot=appelant.cle.robot,
+        empreinte=ligne.empreinte,
+        details={"emetteur": ligne.emetteur},
+    )
+
+
+def vue_message(services: Services, ligne: LigneMessage) -> dict[str, Any]:
+    contenu = json.loads(services.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
+    return {
+        "id": ligne.id,
+        "flux": ligne.flux,
+        "emetteur": ligne.emetteur,
+        "destinataire": ligne.destinataire,
+        "recu_le": horodatage_texte(ligne.recu_le),
+        "reference": ligne.reference,
+        "en_reponse_a": ligne.en_reponse_a,
+        "empreinte": ligne.empreinte,
+        "journal_index": ligne.journal_index,
+        "contenu": contenu,
+    }
+
+
+@dataclass(frozen=True)
+class PageBoite:
+    messages: list[dict[str, Any]]
+    curseur_suivant: str | None
+
+
+def lire_boite(
+    services: Services, connexion: Connection, appelant: Appelant, curseur: str | None, limite: int
+) -> PageBoite:
+    apres = lire_curseur(curseur)
+    lignes = messages.page_boite(connexion, appelant.organisme.code, apres, limite + 1)
+    suivante = lignes[limite].seq if len(lignes) > limite else None
+    page = lignes[:limite]
+    vues = []
+    for ligne in page:
+        vues.append(vue_message(services, ligne))
+        services.journal.ecrire(connexion, _with_nir(_decision(services, appelant, ligne, "consulte"), ligne))
+    # The cursor points after the last message handed out, so a consumer that acknowledges as it
+    # goes and one that does not both see every message exactly once per pass.
+    return PageBoite(vues, curseur_texte(page[-1].seq) if suivante is not None else None)
+
+
+def _with_nir(decision: Decision, ligne: LigneMessage) -> Decision:
+    return Decision(**{**decision.__dict__, "nir_index": ligne.nir_index})
+
+
+def acquitter(services: Services, connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
+    instant = services.horloge()
+    ligne = messages.lire(connexion, message_id)
+    if ligne is None or ligne.destinataire != appelant.organisme.code:
+        raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est adressé à {appelant.organisme.code}")
+    premier = messages.acquitter(connexion, message_id, appelant.organisme.code, instant, appelant.agent)
+    if premier:
+        index = services.journal.ecrire(connexion, _with_nir(_decision(services, appelant, ligne, "acquitte"), ligne))
+        return {
+            "id": message_id,
+            "statut": messages.ACQUITTE,
+            "acquitte_le": horodatage_texte(instant),
+            "acquitte_par": appelant.agent,
+            "journal_index": index,
+            "deja_acquitte": False,
+        }
+    relue = messages.lire(connexion, message_id)
+    assert relue is not None and relue.acquitte_le is not None
+    return {
+        "id": message_id,
+        "statut": relue.statut,
+        "acquitte_le": horodatage_texte(relue.acquitte_le),
+        "acquitte_par": relue.acquitte_par,
+        "deja_acquitte": True,
+    }
+
+
+def suivre(connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
+    """Status and history, for the sender or the destination only (others get a plain 404)."""
+    ligne = messages.lire(connexion, message_id)
+    code = appelant.organisme.code
+    if ligne is None or code not in (ligne.emetteur, ligne.destinataire):
+        raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est visible de {code}")
+    return {
+        "id": ligne.id,
+        "flux": ligne.flux,
+        "emetteur": ligne.emetteur,
+        "destinataire": ligne.destinataire,
+        "statut": ligne.statut,
+        "recu_le": horodatage_texte(ligne.recu_le),
+        "acquitte_le": horodatage_texte(ligne.acquitte_le) if ligne.acquitte_le else None,
+        "en_reponse_a": ligne.en_reponse_a,
+        "reference": ligne.reference if code == ligne.emetteur else None,
+        "empreinte": ligne.empreinte,
+        "journal_index": ligne.journal_index,
+        "historique": [
+            {
+                "journal_index": h["index"],
+                "horodatage": horodatage_texte(h["horodatage"]),
+                "decision": h["decision"],
+                "code": h["code"],
+                "organisme": h["organisme"],
+            }
+            for h in messages.historique(connexion, ligne.id)
+        ],
+    }

@@ -1,0 +1,61 @@
+"""The inbox (pull mode) and acknowledgements; a message's status and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+
+from passerelle.acheminement import boite
+from passerelle.api.commun import executer_authentifie
+from passerelle.api.problemes import reponses_openapi
+from passerelle.reception.transaction import Trace
+from passerelle.services import Services
+from passerelle.signature.authentification import Appelant
+
+router = APIRouter(tags=["boîte"])
+
+
+@router.get(
+    "/v1/boite",
+    summary="Lire sa boîte: messages adressés et non acquittés, du plus ancien au plus récent",
+    responses=reponses_openapi(400, 401),
+)
+async def lire(
+    request: Request,
+    curseur: str | None = Query(default=None, max_length=64, description="curseur_suivant de la page précédente"),
+    limite: int = Query(default=50, ge=1, le=100),
+) -> JSONResponse:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+        page = boite.lire_boite(services, connexion, appelant, curseur, min(limite, services.reglages.boite_limite_max))
+        return {"messages": page.messages, "curseur_suivant": page.curseur_suivant}
+
+    return await executer_authentifie(request, "boite", travail)
+
+
+@router.post(
+    "/v1/boite/{message_id}/acquittement",
+    summary="Acquitter un message: il quitte la boîte; idempotent",
+    responses=reponses_openapi(401, 404),
+)
+async def acquitter(message_id: str, request: Request) -> JSONResponse:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+        trace.message = message_id[:36]
+        return boite.acquitter(services, connexion, appelant, message_id)
+
+    return await executer_authentifie(request, "acquittement", travail)
+
+
+@router.get(
+    "/v1/messages/{message_id}",
+    summary="Statut et historique d'un message (émetteur ou destinataire seulement)",
+    responses=reponses_openapi(401, 404),
+)
+async def suivre(message_id: str, request: Request) -> JSONResponse:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+        trace.message = message_id[:36]
+        return boite.suivre(connexion, appelant, message_id)
+
+    return await executer_authentifie(request, "suivi", travail)

@@ -1,0 +1,61 @@
+"""``POST /v1/flux/{flux}``: send one message; 202 and a signed receipt."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from passerelle.api.commun import preparer
+from passerelle.api.problemes import reponses_openapi
+from passerelle.erreurs import Refus
+from passerelle.reception.depot import deposer
+from passerelle.reception.transaction import journaliser_refus_seul
+
+router = APIRouter(tags=["flux"])
+
+
+class Recu(BaseModel):
+    """Accusé de réception, signé par la passerelle (RFC 9421: @status, content-type, content-digest)."""
+
+    id: str = Field(description="identifiant du message attribué par la passerelle")
+    flux: str
+    emetteur: str
+    destinataire: str
+    recu_le: str = Field(description="RFC 3339, UTC")
+    empreinte: str = Field(description="Content-Digest (RFC 9530) du corps reçu")
+    journal_index: int = Field(description="index de l'entrée de réception dans le journal")
+    statut: str
+    convention: str = Field(description="la convention qui autorise cet échange")
+
+
+@router.post(
+    "/v1/flux/{flux}",
+    status_code=202,
+    summary="Envoyer un message d'un flux",
+    responses={
+        202: {"model": Recu, "description": "Accepté: accusé de réception signé"},
+        **reponses_openapi(400, 401, 403, 404, 413, 415, 422),
+    },
+    openapi_extra={"x-passerelle-corps": "flux"},
+)
+async def envoyer(
+    flux: str,
+    request: Request,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> Response:
+    services, trace, message, corps = await preparer(request, "depot")
+    trace.flux = flux
+    type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
+    if type_contenu != "application/json":
+        refus = Refus(
+            code="type_contenu_non_supporte",
+            detail="le corps d'un message doit être envoyé en application/json",
+            statut=415,
+            titre="Type de contenu non pris en charge",
+        )
+        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
+        raise refus
+    reponse = await run_in_threadpool(deposer, services, trace, message, corps, flux, idempotency_key)
+    return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)

@@ -1,0 +1,129 @@
+"""``create_app(reglages)``: the FastAPI application, wired from the domain packages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+
+from passerelle import __version__
+from passerelle.api import boite, flux, problemes, publiques
+from passerelle.observabilite import configurer_logs
+from passerelle.reglages import Reglages
+from passerelle.services import Services, construire_services
+from passerelle.signature.rejeu import purger_nonces
+
+journal_technique = structlog.get_logger("passerelle.http")
+_REQUETE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+INTERVALLE_PURGE = 60.0
+
+
+async def _purger_periodiquement(services: Services) -> None:
+    while True:
+        await asyncio.sleep(INTERVALLE_PURGE)
+
+        def purger() -> int:
+            with services.moteur.begin() as connexion:
+                return purger_nonces(connexion, int(services.horloge().timestamp()))
+
+        try:
+            await run_in_threadpool(purger)
+        except Exception:  # noqa: BLE001 — a failed purge is retried next round
+            journal_technique.exception("purge_nonces_echec")
+
+
+def create_app(reglages: Reglages | None = None, *, services: Services | None = None) -> FastAPI:
+    configurer_logs()
+    if services is None:
+        services = construire_services(reglages or Reglages())
+
+    @contextlib.asynccontextmanager
+    async def cycle_de_vie(app: FastAPI) -> AsyncIterator[None]:
+        tache = asyncio.create_task(_purger_periodiquement(services))
+        try:
+            yield
+        finally:
+            tache.cancel()
+
+    app = FastAPI(
+        title="passerelle",
+        version=__version__,
+        description=(
+            "Passerelle d'échanges sécurisés entre organismes de sécurité sociale. Chaque requête "
+            "d'organisme est signée (RFC 9421, ed25519) avec Content-Digest (RFC 9530); voir docs/."
+        ),
+        lifespan=cycle_de_vie,
+    )
+    app.state.services = services
+    problemes.installer(app)
+    app.include_router(flux.router)
+    app.include_router(boite.router)
+    app.include_router(publiques.router)
+
+    @app.middleware("http")
+    async def requete_id_et_log(request: Request, call_next: Any) -> Any:
+        propose = request.headers.get("x-request-id", "")
+        requete_id = propose if _REQUETE_ID.match(propose) else uuid.uuid4().hex
+        request.state.requete_id = requete_id
+        structlog.contextvars.bind_contextvars(requete=requete_id)
+        debut = time.perf_counter()
+        try:
+            reponse = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("requete")
+        reponse.headers["x-request-id"] = requete_id
+        route = getattr(request.scope.get("route"), "path", None)
+        duree = time.perf_counter() - debut
+        services.metriques.duree.labels(route or "inconnue").observe(duree)
+        journal_technique.info(
+            "requete",
+            requete=requete_id,
+            methode=request.method,
+            route=route,
+            statut=reponse.status_code,
+            duree_ms=round(duree * 1000, 2),
+        )
+        return reponse
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _openapi_avec_flux(app, services)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_avec_flux(app: FastAPI, services: Services) -> dict[str, Any]:
+    """Describe the body of ``POST /v1/flux/{flux}`` as one schema per flux of the catalogue."""
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    composants = document.setdefault("components", {}).setdefault("schemas", {})
+    references = []
+    for nom, definition in sorted(services.catalogue.items()):
+        schema = definition.modele.model_json_schema(ref_template="#/components/schemas/{model}")
+        for cle, sous in schema.pop("$defs", {}).items():
+            composants.setdefault(cle, sous)
+        cle_flux = "Flux_" + nom.replace("-", "_")
+        schema["title"] = f"Flux {nom}"
+        composants[cle_flux] = schema
+        references.append({"$ref": f"#/components/schemas/{cle_flux}"})
+    operation = document["paths"]["/v1/flux/{flux}"]["post"]
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {"schema": {"oneOf": references}}},
+        "description": "le contenu du flux nommé dans le chemin (voir schemas/), plus destinataire, "
+        "en_reponse_a et reference",
+    }
+    for parametre in operation.get("parameters", []):
+        if parametre["name"] == "flux":
+            parametre["schema"] = {"type": "string", "enum": sorted(services.catalogue)}
+    return document

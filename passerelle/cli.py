@@ -1,0 +1,290 @@
+"""The ``passerelle`` command: run the gateway, manage keys, send as an organisme."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+
+from passerelle.annuaire.chargement import AnnuaireInvalide, charger_annuaire
+from passerelle.annuaire.cles import lire_privee_pem, lire_publique, privee_pem, publique_texte
+from passerelle.annuaire.gestion import ajouter_cle, revoquer_cle
+from passerelle.reglages import Mode, Reglages
+
+app = typer.Typer(help="passerelle — échanges sécurisés entre organismes de sécurité sociale", no_args_is_help=True)
+cles_app = typer.Typer(help="Clés Ed25519 des organismes (annuaire)", no_args_is_help=True)
+organismes_app = typer.Typer(help="Organismes de l'annuaire", no_args_is_help=True)
+conventions_app = typer.Typer(help="Conventions et ce qu'elles autorisent", no_args_is_help=True)
+schemas_app = typer.Typer(help="Schémas JSON publiés des flux", no_args_is_help=True)
+boite_app = typer.Typer(help="Client de référence: lire et acquitter sa boîte", no_args_is_help=True)
+secrets_app = typer.Typer(help="Secrets de la passerelle (clés de signature, d'index, de chiffrement)", no_args_is_help=True)
+app.add_typer(cles_app, name="cles")
+app.add_typer(organismes_app, name="organismes")
+app.add_typer(conventions_app, name="conventions")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(boite_app, name="boite")
+app.add_typer(secrets_app, name="secrets")
+
+ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
+
+
+def _erreur(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def _instant(texte: Optional[str]) -> Optional[datetime]:
+    if texte is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
+    except ValueError:
+        _erreur(f"date illisible: {texte!r} (attendu: AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SSZ)")
+        raise
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def serve(
+    developpement: bool = typer.Option(False, "--developpement", help="accepter les clés et secrets de développement"),
+    hote: Optional[str] = typer.Option(None, "--hote"),
+    port: Optional[int] = typer.Option(None, "--port"),
+    base: Optional[str] = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)"),
+    config: Optional[Path] = typer.Option(None, "--config"),
+) -> None:
+    """Démarrer la passerelle (SQLite et config/ par défaut)."""
+    import uvicorn
+
+    from passerelle.app import create_app
+    from passerelle.secrets_deploiement import SecretsRefuses
+
+    surcharges: dict[str, object] = {}
+    if developpement:
+        surcharges["mode"] = Mode.developpement
+    for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config)):
+        if valeur is not None:
+            surcharges[nom] = valeur
+    reglages = Reglages(**surcharges)
+    try:
+        application = create_app(reglages)
+    except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
+        _erreur(f"démarrage refusé: {exc}")
+    typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {reglages.base})", err=True)
+    uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False)
+
+
+# --- clés -------------------------------------------------------------------------------------
+
+
+@cles_app.command("generer")
+def cles_generer(
+    organisme: str,
+    keyid: Optional[str] = typer.Option(None, "--keyid", help="défaut: <organisme>-<AAAAMMJJ>"),
+    sortie: Optional[Path] = typer.Option(None, "--sortie", help="fichier PEM de la clé privée (défaut: <keyid>.pem)"),
+    valide_du: Optional[str] = typer.Option(None, "--valide-du"),
+    valide_au: Optional[str] = typer.Option(None, "--valide-au"),
+    developpement: bool = typer.Option(False, "--developpement", help="marquer comme clé de développement"),
+    config: Path = ConfigOption,
+) -> None:
+    """Générer une paire Ed25519, écrire la clé privée (0600) et inscrire la clé publique."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    maintenant = datetime.now(timezone.utc)
+    keyid = keyid or f"{organisme}-{maintenant:%Y%m%d}"
+    sortie = sortie or Path(f"{keyid}.pem")
+    if sortie.exists():
+        _erreur(f"{sortie} existe déjà: rien n'a été écrit")
+    privee = Ed25519PrivateKey.generate()
+    debut = _instant(valide_du) or maintenant
+    fin = _instant(valide_au) or (debut + timedelta(days=730))
+    try:
+        ajouter_cle(config, organisme=organisme, keyid=keyid, publique=privee.public_key(),
+                    valide_du=debut, valide_au=fin, developpement=developpement)
+    except AnnuaireInvalide as exc:
+        _erreur(str(exc))
+    descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descripteur, "wb") as f:
+        f.write(privee_pem(privee))
+    typer.echo(f"clé {keyid} inscrite pour {organisme} (valide du {debut:%Y-%m-%d} au {fin:%Y-%m-%d}); clé privée: {sortie}")
+
+
+@cles_app.command("ajouter")
+def cles_ajouter(
+    organisme: str,
+    publique: str = typer.Argument(..., help="fichier PEM de la clé publique, ou sa valeur x (base64url)"),
+    keyid: str = typer.Option(..., "--keyid"),
+    valide_du: Optional[str] = typer.Option(None, "--valide-du"),
+    valide_au: Optional[str] = typer.Option(None, "--valide-au"),
+    config: Path = ConfigOption,
+) -> None:
+    """Inscrire la clé publique qu'un organisme a générée lui-même (le cas normal)."""
+    texte = Path(publique).read_text() if Path(publique).is_file() else publique
+    try:
+        cle = lire_publique(texte)
+        ajouter_cle(config, organisme=organisme, keyid=keyid, publique=cle,
+                    valide_du=_instant(valide_du) or datetime.now(timezone.utc), valide_au=_instant(valide_au))
+    except (AnnuaireInvalide, ValueError) as exc:
+        _erreur(str(exc))
+    typer.echo(f"clé {keyid} inscrite pour {organisme}")
+
+
+@cles_app.command("revoquer")
+def cles_revoquer(
+    keyid: str,
+    le: Optional[str] = typer.Option(None, "--le", help="instant de révocation (défaut: maintenant)"),
+    config: Path = ConfigOption,
+) -> None:
+    """Révoquer une clé: refusée par la passerelle dès qu'elle relit l'annuaire (moins d'une seconde)."""
+    try:
+        revoquer_cle(config, keyid, _instant(le) or datetime.now(timezone.utc))
+    except AnnuaireInvalide as exc:
+        _erreur(str(exc))
+    typer.echo(f"clé {keyid} révoquée")
+
+
+@cles_app.command("lister")
+def cles_lister(config: Path = ConfigOption) -> None:
+    """Lister les clés et leur état à cet instant."""
+    annuaire = charger_annuaire(config, developpement=True)
+    maintenant = datetime.now(timezone.utc)
+    for cle in sorted(annuaire.cles.values(), key=lambda c: (c.organisme, c.keyid)):
+        marque = " [DÉVELOPPEMENT]" if cle.developpement else ""
+        fin = f"{cle.valide_au:%Y-%m-%d}" if cle.valide_au else "—"
+        typer.echo(f"{cle.organisme:12} {cle.keyid:28} {cle.etat(maintenant):18} du {cle.valide_du:%Y-%m-%d} au {fin}{marque}")
+
+
+# --- annuaire, conventions, schémas -----------------------------------------------------------
+
+
+@organismes_app.command("lister")
+def organismes_lister(config: Path = ConfigOption) -> None:
+    annuaire = charger_annuaire(config, developpement=True)
+    for o in sorted(annuaire.organismes.values(), key=lambda o: o.code):
+        typer.echo(f"{o.code:12} {o.type:7} {o.nom} — départements {', '.join(o.departements)}")
+
+
+@conventions_app.command("lister")
+def conventions_lister(config: Path = ConfigOption) -> None:
+    """Chaque convention, son statut et ce qu'elle autorise."""
+    from passerelle.habilitations.conventions import charger_conventions
+
+    for c in charger_conventions(config / "conventions"):
+        fin = c.fin.isoformat() if c.fin else "durée indéterminée"
+        typer.echo(f"{c.id} — {c.intitule}\n  statut {c.statut.value}, du {c.debut.isoformat()} ({fin}), finalité {c.finalite}")
+        for h in c.habilitations:
+            de = ", ".join(h.emetteurs.types + h.emetteurs.codes)
+            vers = ", ".join(h.destinataires.types + h.destinataires.codes)
+            typer.echo(f"  {', '.join(h.flux)}: {de} → {vers}")
+
+
+@schemas_app.command("generer")
+def schemas_generer(dossier: Path = typer.Option(Path("schemas"), "--dossier")) -> None:
+    """Régénérer les schémas JSON publiés depuis les modèles du catalogue."""
+    from passerelle.catalogue.schemas import ecrire_schemas
+
+    ecrire_schemas(dossier)
+    typer.echo(f"schémas écrits dans {dossier}/")
+
+
+@secrets_app.command("generer")
+def secrets_generer(sortie: Path, keyid: str = typer.Option(..., "--keyid", help="identifiant de la clé de signature de la passerelle")) -> None:
+    """Écrire un fichier de secrets de production neuf (0600): à garder hors dépôt."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if sortie.exists():
+        _erreur(f"{sortie} existe déjà: rien n'a été écrit")
+    ident = datetime.now(timezone.utc).strftime("%Y%m%d")
+    contenu = {
+        "developpement": False,
+        "signature": {"active": keyid, "cles": {keyid: privee_pem(Ed25519PrivateKey.generate()).decode("ascii")}},
+        "index_aveugle": base64.b64encode(os.urandom(32)).decode("ascii"),
+        "chiffrement": {"active": ident, "cles": {ident: base64.b64encode(os.urandom(32)).decode("ascii")}},
+    }
+    descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descripteur, "w") as f:
+        f.write("# Secrets de la passerelle — NE PAS VERSIONNER. La clé d'index aveugle ne se change\n")
+        f.write("# pas sans réindexer le journal; ajoutez une clé de chiffrement, ne retirez pas l'ancienne.\n")
+        yaml.safe_dump(contenu, f, sort_keys=False)
+    typer.echo(f"secrets écrits dans {sortie}")
+
+
+# --- client de référence ----------------------------------------------------------------------
+
+
+def _client(url: str, keyid: str, cle: Optional[Path], agent: str, config: Path):  # type: ignore[no-untyped-def]
+    from passerelle.client import ClientPasserelle
+
+    chemin = cle or config / "developpement" / "cles" / f"{keyid}.pem"
+    if not chemin.is_file():
+        _erreur(f"clé privée introuvable: {chemin} (option --cle)")
+    return ClientPasserelle(url, lire_privee_pem(chemin.read_bytes()), keyid, agent)
+
+
+def _afficher(reponse) -> None:  # type: ignore[no-untyped-def]
+    typer.echo(json.dumps(reponse.donnees, ensure_ascii=False, indent=2))
+    if reponse.statut >= 400:
+        raise typer.Exit(code=1)
+
+
+UrlOption = typer.Option("http://127.0.0.1:8000", "--url", envvar="PASSERELLE_URL")
+KeyidOption = typer.Option(..., "--keyid", help="identifiant de la clé de l'organisme")
+CleOption = typer.Option(None, "--cle", help="clé privée PEM (défaut: config/developpement/cles/<keyid>.pem)")
+AgentOption = typer.Option(..., "--agent", help="l'agent pour qui la requête est faite (Passerelle-Agent)")
+
+
+@app.command()
+def envoyer(
+    flux: str,
+    fichier: Path = typer.Argument(..., help="fichier JSON du message ('-' pour l'entrée standard)"),
+    url: str = UrlOption,
+    keyid: str = KeyidOption,
+    cle: Optional[Path] = CleOption,
+    agent: str = AgentOption,
+    idempotence: Optional[str] = typer.Option(None, "--idempotence", help="Idempotency-Key (défaut: une clé neuve)"),
+    config: Path = ConfigOption,
+) -> None:
+    """Signer et envoyer un message comme un organisme; l'accusé de réception est vérifié (JWKS)."""
+    corps = sys.stdin.buffer.read() if str(fichier) == "-" else fichier.read_bytes()
+    with _client(url, keyid, cle, agent, config) as client:
+        _afficher(client.envoyer(flux, corps, cle_idempotence=idempotence or str(uuid.uuid4())))
+
+
+@boite_app.command("lire")
+def boite_lire(
+    url: str = UrlOption,
+    keyid: str = KeyidOption,
+    cle: Optional[Path] = CleOption,
+    agent: str = AgentOption,
+    curseur: Optional[str] = typer.Option(None, "--curseur"),
+    limite: int = typer.Option(50, "--limite"),
+    config: Path = ConfigOption,
+) -> None:
+    """Lire sa boîte (messages non acquittés, du plus ancien au plus récent)."""
+    with _client(url, keyid, cle, agent, config) as client:
+        _afficher(client.boite(curseur=curseur, limite=limite))
+
+
+@boite_app.command("acquitter")
+def boite_acquitter(
+    message_id: str,
+    url: str = UrlOption,
+    keyid: str = KeyidOption,
+    cle: Optional[Path] = CleOption,
+    agent: str = AgentOption,
+    config: Path = ConfigOption,
+) -> None:
+    """Acquitter un message: il quitte la boîte."""
+    with _client(url, keyid, cle, agent, config) as client:
+        _afficher(client.acquitter(message_id))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,139 @@
+"""A small synchronous client of the wire contract, built on httpx.
+
+Every receipt is checked against the gateway's published keys (JWKS) before it is returned:
+an integrator who keeps receipts keeps proofs, not just JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from passerelle.annuaire.cles import de_b64url
+from passerelle.client.signeur import SignatureRfc9421
+from passerelle.erreurs import Refus
+from passerelle.signature.base import MessageHttp
+from passerelle.signature.lecture import lire_signature
+from passerelle.signature.verification import verifier_reponse
+
+
+class RecuInvalide(Exception):
+    """The gateway's answer does not carry a valid signature by a key of its JWKS."""
+
+
+@dataclass(frozen=True)
+class ReponsePasserelle:
+    statut: int
+    donnees: dict[str, Any]
+    entetes: dict[str, str]
+    corps: bytes
+
+    @property
+    def est_probleme(self) -> bool:
+        return self.entetes.get("content-type", "").startswith("application/problem+json")
+
+
+def cles_jwks(document: dict[str, Any]) -> dict[str, Ed25519PublicKey]:
+    cles = {}
+    for jwk in document.get("keys", []):
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and "kid" in jwk:
+            cles[jwk["kid"]] = Ed25519PublicKey.from_public_bytes(de_b64url(jwk["x"]))
+    return cles
+
+
+class ClientPasserelle:
+    def __init__(
+        self,
+        url: str,
+        cle: Ed25519PrivateKey,
+        keyid: str,
+        agent: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+        horloge: Callable[[], float] = time.time,
+    ) -> None:
+        """``http``: an existing client (tests pass the application's test client)."""
+        self._http = http or httpx.Client(base_url=url, timeout=timeout)
+        self._auth = SignatureRfc9421(cle, keyid, agent, horloge=horloge)
+        self._cles_passerelle: dict[str, Ed25519PublicKey] | None = None
+
+    def __enter__(self) -> ClientPasserelle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def cles_passerelle(self, *, recharger: bool = False) -> dict[str, Ed25519PublicKey]:
+        if self._cles_passerelle is None or recharger:
+            reponse = self._http.get("/.well-known/jwks.json")
+            reponse.raise_for_status()
+            self._cles_passerelle = cles_jwks(reponse.json())
+        return self._cles_passerelle
+
+    def verifier_recu(self, reponse: httpx.Response) -> str:
+        """Check the response signature; returns the gateway key id that signed it."""
+        message = MessageHttp(
+            methode="",
+            chemin="",
+            requete="",
+            entetes={k.lower(): v for k, v in reponse.headers.items()},
+            statut=reponse.status_code,
+        )
+        for recharger in (False, True):
+            cles = self.cles_passerelle(recharger=recharger)
+            try:
+                keyid = _keyid(message)
+            except Refus as exc:
+                raise RecuInvalide(exc.detail) from exc
+            if keyid in cles:
+                try:
+                    return verifier_reponse(message, reponse.content, cles[keyid]).keyid
+                except Refus as exc:
+                    raise RecuInvalide(f"{exc.code}: {exc.detail}") from exc
+        raise RecuInvalide(f"la clé {keyid!r} n'est pas publiée par la passerelle")
+
+    def _reponse(self, reponse: httpx.Response) -> ReponsePasserelle:
+        try:
+            donnees = reponse.json() if reponse.content else {}
+        except json.JSONDecodeError:
+            donnees = {"detail": reponse.text}
+        return ReponsePasserelle(
+            reponse.status_code, donnees, {k.lower(): v for k, v in reponse.headers.items()}, reponse.content
+        )
+
+    def envoyer(self, flux: str, donnees: dict[str, Any] | bytes, *, cle_idempotence: str | None = None) -> ReponsePasserelle:
+        corps = donnees if isinstance(donnees, bytes) else json.dumps(donnees, ensure_ascii=False).encode("utf-8")
+        entetes = {"Content-Type": "application/json"}
+        if cle_idempotence:
+            entetes["Idempotency-Key"] = cle_idempotence
+        reponse = self._http.post(f"/v1/flux/{flux}", content=corps, headers=entetes, auth=self._auth)
+        if reponse.status_code == 202:
+            self.verifier_recu(reponse)
+        return self._reponse(reponse)
+
+    def boite(self, *, curseur: str | None = None, limite: int = 50) -> ReponsePasserelle:
+        parametres: dict[str, str | int] = {"limite": limite}
+        if curseur:
+            parametres["curseur"] = curseur
+        return self._reponse(self._http.get("/v1/boite", params=parametres, auth=self._auth))
+
+    def acquitter(self, message_id: str) -> ReponsePasserelle:
+        return self._reponse(self._http.post(f"/v1/boite/{message_id}/acquittement", auth=self._auth))
+
+    def message(self, message_id: str) -> ReponsePasserelle:
+        return self._reponse(self._http.get(f"/v1/messages/{message_id}", auth=self._auth))
+
+
+def _keyid(message: MessageHttp) -> str:
+    lue = lire_signature(message.entetes)
+    keyid = lue.parametres.get("keyid")
+    if not isinstance(keyid, str):
+        raise Refus(code="signature_malformee", detail="la réponse ne nomme pas la clé qui l'a signée")
+    return keyid

@@ -1,0 +1,50 @@
+"""An ``httpx.Auth`` that signs each request as the contract requires (RFC 9421 + RFC 9530)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from passerelle.signature.signature import signer_requete
+
+
+class SignatureRfc9421(httpx.Auth):
+    """Signs with an organisme's key, naming the agent on whose behalf the call is made."""
+
+    requires_request_body = True
+
+    def __init__(
+        self,
+        cle: Ed25519PrivateKey,
+        keyid: str,
+        agent: str,
+        *,
+        horloge: Callable[[], float] = time.time,
+    ) -> None:
+        self.cle = cle
+        self.keyid = keyid
+        self.agent = agent
+        self.horloge = horloge
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Passerelle-Agent"] = self.agent
+        corps = request.content
+        if not corps:
+            # A request without body must not announce one: the signature would then demand a digest.
+            request.headers.pop("Content-Type", None)
+        ajouts = signer_requete(
+            methode=request.method,
+            chemin=request.url.raw_path.split(b"?", 1)[0].decode("ascii"),
+            requete=request.url.query.decode("ascii"),
+            entetes={k.lower(): v for k, v in request.headers.items()},
+            corps=corps,
+            cle=self.cle,
+            keyid=self.keyid,
+            maintenant=int(self.horloge()),
+        )
+        for nom, valeur in ajouts.items():
+            request.headers[nom] = valeur
+        yield request

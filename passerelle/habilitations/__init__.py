@@ -1,0 +1,1 @@
+"""Conventions and the access decision: the only place where an exchange is allowed or denied."""

@@ -1,0 +1,78 @@
+"""The access decision: a pure function from the facts of a request to allow or a precise refusal.
+
+Default deny. The refusal code names the first condition that failed, from the most specific
+(a convention would allow it but is not in force) to the most general (no convention at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from passerelle.annuaire.modeles import Organisme
+from passerelle.erreurs import RefusHabilitation
+from passerelle.habilitations.conventions import Convention
+
+
+@dataclass(frozen=True)
+class FaitsEchange:
+    emetteur: Organisme
+    destinataire: Organisme
+    flux: str
+    jour: date
+
+
+@dataclass(frozen=True)
+class Autorisation:
+    convention: str
+    finalite: str
+
+
+def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisation:
+    """Allow when one convention in force grants the flux from this sender to this destination."""
+    hors_vigueur: list[Convention] = []
+    mauvais_destinataire = False
+    sens_inverse = False
+    for convention in conventions:
+        for habilitation in convention.habilitations:
+            if faits.flux not in habilitation.flux:
+                continue
+            emetteur_ok = habilitation.emetteurs.contient(faits.emetteur)
+            destinataire_ok = habilitation.destinataires.contient(faits.destinataire)
+            if emetteur_ok and destinataire_ok:
+                if convention.en_vigueur_le(faits.jour):
+                    return Autorisation(convention=convention.id, finalite=convention.finalite)
+                hors_vigueur.append(convention)
+            elif emetteur_ok:
+                mauvais_destinataire = True
+            elif habilitation.emetteurs.contient(faits.destinataire) and habilitation.destinataires.contient(
+                faits.emetteur
+            ):
+                sens_inverse = True
+    if hors_vigueur:
+        c = hors_vigueur[0]
+        raise RefusHabilitation(
+            "convention_hors_vigueur",
+            f"la convention {c.id} couvre le flux {faits.flux} de {faits.emetteur.code} vers "
+            f"{faits.destinataire.code} mais n'est pas en vigueur le {faits.jour.isoformat()} "
+            f"(statut {c.statut.value}, du {c.debut.isoformat()}"
+            + (f" au {c.fin.isoformat()})" if c.fin else ")"),
+        )
+    if mauvais_destinataire:
+        raise RefusHabilitation(
+            "destinataire_non_autorise",
+            f"aucune convention n'autorise {faits.emetteur.code} à envoyer le flux {faits.flux} "
+            f"à {faits.destinataire.code} ({faits.destinataire.type})",
+        )
+    if sens_inverse:
+        raise RefusHabilitation(
+            "sens_non_autorise",
+            f"le flux {faits.flux} n'est autorisé que de {faits.destinataire.type} vers "
+            f"{faits.emetteur.type}, pas dans ce sens",
+        )
+    raise RefusHabilitation(
+        "convention_absente",
+        f"aucune convention n'autorise {faits.emetteur.code} ({faits.emetteur.type}) "
+        f"à envoyer le flux {faits.flux}",
+    )

@@ -1,0 +1,114 @@
+"""The one function through which every decision reaches the journal.
+
+An entry is RFC 8785 canonical JSON: who, what, about whom (keyed blind index of the NIR), when,
+the decision and its code, and the payload's digest — never the payload, never a NIR in clear.
+The bytes stored are exactly the bytes that the Merkle tree will hash. Appends take the next
+dense leaf index inside the caller's transaction, so an entry exists if and only if the
+decision it records was committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from passerelle.journal.index_aveugle import index_nir
+from passerelle.stockage.tables import journal, journal_taille
+
+VERSION_ENTREE = 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened, as the caller knows it; ``nir`` is in clear here and only here."""
+
+    decision: str  # accepte, refuse, consulte, acquitte...
+    horodatage: datetime
+    code: str | None = None
+    flux: str | None = None
+    message: str | None = None
+    organisme: str | None = None
+    destinataire: str | None = None
+    keyid: str | None = None
+    agent: str | None = None
+    robot: str | None = None
+    nir: str | None = None
+    nir_index: str | None = None  # when only the index is known (a stored message)
+    empreinte: str | None = None
+    convention: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def horodatage_texte(instant: datetime) -> str:
+    """RFC 3339 UTC with microseconds, the one textual form of time in entries and receipts."""
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entree_canonique(decision: Decision, cle_index: bytes) -> tuple[bytes, str | None]:
+    """The entry's bytes (RFC 8785) and the NIR's blind index, if any."""
+    nir_index = index_nir(cle_index, decision.nir) if decision.nir else decision.nir_index
+    contenu: dict[str, Any] = {
+        "v": VERSION_ENTREE,
+        "horodatage": horodatage_texte(decision.horodatage),
+        "decision": decision.decision,
+        "code": decision.code,
+        "flux": decision.flux,
+        "message": decision.message,
+        "organisme": decision.organisme,
+        "destinataire": decision.destinataire,
+        "cle": decision.keyid,
+        "agent": decision.agent,
+        "robot": decision.robot,
+        "nir": nir_index,
+        "empreinte": decision.empreinte,
+        "convention": decision.convention,
+        "details": decision.details or None,
+    }
+    propre = {k: v for k, v in contenu.items() if v is not None}
+    return rfc8785.dumps(propre), nir_index
+
+
+class Journal:
+    """Writes decisions; holds the blind-index key so no caller ever handles NIR hashing."""
+
+    def __init__(self, cle_index: bytes) -> None:
+        if len(cle_index) < 32:
+            raise ValueError("la clé d'index aveugle doit faire au moins 32 octets")
+        self._cle_index = cle_index
+
+    def index_nir(self, nir: str) -> str:
+        return index_nir(self._cle_index, nir)
+
+    def ecrire(self, connexion: Connection, decision: Decision) -> int:
+        """Append one entry in the caller's transaction; return its leaf index."""
+        octets, nir_index = entree_canonique(decision, self._cle_index)
+        taille = connexion.execute(
+            sa.update(journal_taille)
+            .where(journal_taille.c.id == 1)
+            .values(taille=journal_taille.c.taille + 1)
+            .returning(journal_taille.c.taille)
+        ).scalar_one()
+        index = taille - 1
+        connexion.execute(
+            sa.insert(journal).values(
+                index=index,
+                horodatage=decision.horodatage,
+                entree=octets,
+                decision=decision.decision,
+                code=decision.code,
+                flux=decision.flux,
+                message_id=decision.message,
+                organisme=decision.organisme,
+                destinataire=decision.destinataire,
+                keyid=decision.keyid,
+                agent=decision.agent,
+                robot=decision.robot,
+                nir_index=nir_index,
+            )
+        )
+        return index

@@ -1,0 +1,44 @@
+"""Logs and metrics. Logs are JSON lines with a request id and never carry a payload or a NIR:
+only codes, organismes, flux, durations."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+def configurer_logs(niveau: int = logging.INFO) -> None:
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(niveau),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+class Metriques:
+    """One registry per application, so two gateways in one process (tests) do not collide."""
+
+    def __init__(self) -> None:
+        self.registre = CollectorRegistry()
+        self.decisions = Counter(
+            "passerelle_decisions",
+            "Décisions prises, par opération, décision et code de refus",
+            ["operation", "decision", "code"],
+            registry=self.registre,
+        )
+        self.duree = Histogram(
+            "passerelle_requete_secondes",
+            "Durée de traitement des requêtes",
+            ["route"],
+            registry=self.registre,
+        )

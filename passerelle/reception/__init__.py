@@ -1,0 +1,1 @@
+"""Reception: the straight line from a signed request to a committed, journaled decision."""

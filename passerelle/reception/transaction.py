@@ -1,0 +1,82 @@
+"""One transaction per request, and the one place where a refusal is journaled.
+
+A refusal raised at any step leaves nothing behind but its journal entry (and the nonce it
+consumed, so the same signed request cannot be tried again): every business write of the
+accept path comes after the last check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.engine import Connection
+
+from passerelle.erreurs import Refus
+from passerelle.journal.ecriture import Decision
+from passerelle.services import Services
+from passerelle.signature.authentification import Appelant
+
+T = TypeVar("T")
+
+
+@dataclass
+class Trace:
+    """What is known of the request so far; filled in step by step for a refusal's entry."""
+
+    operation: str
+    requete_id: str
+    keyid_annonce: str | None = None
+    empreinte: str | None = None
+    appelant: Appelant | None = None
+    flux: str | None = None
+    message: str | None = None
+    destinataire: str | None = None
+    nir: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decision:
+    appelant = trace.appelant
+    details: dict[str, object] = {"operation": trace.operation, "statut": refus.statut, "requete": trace.requete_id}
+    details.update(trace.details)
+    if appelant is None and trace.keyid_annonce:
+        details["cle_annoncee"] = trace.keyid_annonce  # claimed, not proven
+    return Decision(
+        decision="refuse",
+        code=refus.code,
+        horodatage=services.horloge(),
+        flux=trace.flux,
+        message=trace.message,
+        organisme=appelant.organisme.code if appelant else None,
+        destinataire=trace.destinataire,
+        keyid=appelant.cle.keyid if appelant else None,
+        agent=appelant.agent if appelant else None,
+        robot=appelant.cle.robot if appelant else None,
+        nir=trace.nir if appelant else None,
+        empreinte=trace.empreinte,
+        details=details,
+    )
+
+
+def executer(services: Services, trace: Trace, operation: Callable[[Connection, Trace], T]) -> T:
+    """Run ``operation`` in one transaction; on ``Refus``, commit only the refusal's entry."""
+    with services.moteur.begin() as connexion:
+        try:
+            resultat = operation(connexion, trace)
+        except Refus as refus:
+            erreur = refus
+            services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
+        else:
+            services.metriques.decisions.labels(trace.operation, "ok", "").inc()
+            return resultat
+    services.metriques.decisions.labels(trace.operation, "refuse", erreur.code).inc()
+    raise erreur
+
+
+def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> None:
+    """For refusals decided before any transaction (body too large, wrong content type)."""
+    with services.moteur.begin() as connexion:
+        services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
+    services.metriques.decisions.labels(trace.operation, "refuse", refus.code).inc()

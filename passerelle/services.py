@@ -1,0 +1,62 @@
+"""What a running gateway holds, built once from the settings and passed down explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+from passerelle.annuaire.chargement import SourceAnnuaire
+from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
+from passerelle.catalogue.registre import DefinitionFlux, catalogue_signaux_retraite
+from passerelle.habilitations.conventions import Convention, charger_conventions
+from passerelle.journal.ecriture import Journal
+from passerelle.observabilite import Metriques
+from passerelle.reglages import Reglages
+from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
+from passerelle.stockage.base import migrer, ouvrir
+from passerelle.stockage.chiffrement import Coffre
+
+Horloge = Callable[[], datetime]
+
+
+def horloge_systeme() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    reglages: Reglages
+    moteur: Engine
+    annuaire: SourceAnnuaire
+    conventions: tuple[Convention, ...]
+    catalogue: dict[str, DefinitionFlux]
+    table_age_legal: TableAgeLegal
+    journal: Journal
+    coffre: Coffre
+    secrets: SecretsDeploiement
+    horloge: Horloge
+    metriques: Metriques = field(default_factory=Metriques)
+
+
+def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_systeme) -> Services:
+    """Load and check everything; any inconsistency stops the start with a precise message."""
+    secrets = charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
+    moteur = ouvrir(reglages.base)
+    migrer(moteur)
+    return Services(
+        reglages=reglages,
+        moteur=moteur,
+        annuaire=SourceAnnuaire(
+            reglages.config, developpement=reglages.developpement, intervalle=reglages.relecture_annuaire
+        ),
+        conventions=charger_conventions(reglages.config / "conventions"),
+        catalogue=catalogue_signaux_retraite(),
+        table_age_legal=charger_table_age_legal(reglages.config / "regles" / "age-legal.yaml"),
+        journal=Journal(secrets.index_aveugle),
+        coffre=Coffre(secrets.cles_chiffrement, secrets.chiffrement_active),
+        secrets=secrets,
+        horloge=horloge,
+    )
