@@ -15,7 +15,7 @@ import typer
 import yaml
 
 from passerelle.annuaire.chargement import AnnuaireInvalide, charger_annuaire
-from passerelle.annuaire.cles import lire_privee_pem, lire_publique, privee_pem, publique_texte
+from passerelle.annuaire.cles import lire_privee_pem, lire_publique, privee_pem
 from passerelle.annuaire.gestion import ajouter_cle, revoquer_cle
 from passerelle.reglages import Mode, Reglages
 

@@ -4,7 +4,7 @@ authenticate, run in one transaction with refusals journaled."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -13,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle.api.http import lire_corps, message_http
 from passerelle.erreurs import Refus
-from passerelle.reception.transaction import Trace, executer, journaliser_refus_seul
+from passerelle.reception.transaction import Trace, authentifier_appelant, executer, journaliser_refus_seul
 from passerelle.services import Services
-from passerelle.signature.authentification import Appelant, authentifier, keyid_annonce
+from passerelle.signature.authentification import Appelant, keyid_annonce
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import empreinte_contenu
+
+T = TypeVar("T")
 
 
 def services_de(request: Request) -> Services:
@@ -46,20 +48,20 @@ async def executer_authentifie(
     *,
     statut: int = 200,
 ) -> JSONResponse:
+    resultat = await executer_authentifie_brut(request, operation, travail)
+    return JSONResponse(resultat, status_code=statut)
+
+
+async def executer_authentifie_brut(
+    request: Request,
+    operation: str,
+    travail: Callable[[Services, Connection, Appelant, Trace], T],
+) -> T:
+    """The same, for endpoints whose answer is not JSON (a signed note, an entry's exact bytes)."""
     services, trace, message, corps = await preparer(request, operation)
 
-    def dans_la_transaction(connexion: Connection, trace: Trace) -> dict[str, Any]:
-        appelant = authentifier(
-            connexion,
-            services.annuaire.actuel(),
-            message,
-            corps,
-            services.horloge(),
-            fenetre=services.reglages.fenetre_signature,
-            derive=services.reglages.derive_horloge,
-        )
-        trace.appelant = appelant
+    def dans_la_transaction(connexion: Connection, trace: Trace) -> T:
+        appelant = authentifier_appelant(services, connexion, trace, message, corps)
         return travail(services, connexion, appelant, trace)
 
-    resultat = await run_in_threadpool(executer, services, trace, dans_la_transaction)
-    return JSONResponse(resultat, status_code=statut)
+    return await run_in_threadpool(executer, services, trace, dans_la_transaction)

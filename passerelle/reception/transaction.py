@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 from passerelle.erreurs import Refus
 from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
-from passerelle.signature.authentification import Appelant
+from passerelle.signature.authentification import Appelant, authentifier
+from passerelle.signature.base import MessageHttp
 
 T = TypeVar("T")
 
@@ -35,6 +36,7 @@ class Trace:
     destinataire: str | None = None
     nir: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+    auditeur: str | None = None  # an authenticated auditor (not an organisme): its identifier
 
 
 def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decision:
@@ -43,6 +45,8 @@ def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decisio
     details.update(trace.details)
     if appelant is None and trace.keyid_annonce:
         details["cle_annoncee"] = trace.keyid_annonce  # claimed, not proven
+    if trace.auditeur:
+        details["auditeur"] = trace.auditeur
     return Decision(
         decision="refuse",
         code=refus.code,
@@ -52,7 +56,7 @@ def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decisio
         organisme=appelant.organisme.code if appelant else None,
         destinataire=trace.destinataire,
         keyid=appelant.cle.keyid if appelant else None,
-        agent=appelant.agent if appelant else None,
+        agent=appelant.agent if appelant else trace.auditeur,
         robot=appelant.cle.robot if appelant else None,
         nir=trace.nir if appelant else None,
         empreinte=trace.empreinte,
@@ -80,3 +84,20 @@ def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> No
     with services.moteur.begin() as connexion:
         services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
     services.metriques.decisions.labels(trace.operation, "refuse", refus.code).inc()
+
+
+def authentifier_appelant(
+    services: Services, connexion: Connection, trace: Trace, message: MessageHttp, corps: bytes
+) -> Appelant:
+    """Step 1 with the deployment's settings; the trace then names the proven caller."""
+    appelant = authentifier(
+        connexion,
+        services.annuaire.actuel(),
+        message,
+        corps,
+        services.horloge(),
+        fenetre=services.reglages.fenetre_signature,
+        derive=services.reglages.derive_horloge,
+    )
+    trace.appelant = appelant
+    return appelant
