@@ -8,6 +8,9 @@ and the journal records it in one place. Nothing else decides what a refusal loo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+TYPE_PROBLEME = "urn:passerelle:probleme:"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,23 @@ class Refus(Exception):
 
     def __post_init__(self) -> None:
         Exception.__init__(self, f"{self.code}: {self.detail}")
+
+    def probleme(self, instance: str | None = None, requete: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 document (also used for each refused line of a batch)."""
+        corps: dict[str, Any] = {
+            "type": TYPE_PROBLEME + self.code,
+            "title": self.titre,
+            "status": self.statut,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if instance:
+            corps["instance"] = instance
+        if requete:
+            corps["requete"] = requete
+        if self.erreurs:
+            corps["erreurs"] = [e.en_json() for e in self.erreurs]
+        return corps
 
 
 class RefusAuthentification(Refus):

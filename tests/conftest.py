@@ -118,7 +118,8 @@ def passerelle(url_base: str, config: Path, horloge: HorlogeTest) -> Iterator[Pa
     from passerelle.reglages import Mode, Reglages
     from passerelle.services import construire_services
 
-    reglages = Reglages(mode=Mode.developpement, base=url_base, config=config)
+    # Background workers off: tests run delivery and sequencing rounds explicitly, on their clock.
+    reglages = Reglages(mode=Mode.developpement, base=url_base, config=config, travaux_de_fond=False)
     services = construire_services(reglages, horloge=horloge)
     app = create_app(services=services)
     with TestClient(app, raise_server_exceptions=False) as client:

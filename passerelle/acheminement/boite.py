@@ -19,7 +19,7 @@ from passerelle.erreurs import Introuvable, Refus
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
-from passerelle.stockage import messages
+from passerelle.stockage import livraisons, messages
 from passerelle.stockage.messages import LigneMessage
 
 
@@ -127,22 +127,41 @@ def acquitter(services: Services, connexion: Connection, appelant: Appelant, mes
     }
 
 
+def statut_global(ligne: LigneMessage, livraison: livraisons.LigneLivraison | None) -> str:
+    """received, delivered, acknowledged, failed (retrying) or dead — one word for the integrator."""
+    if ligne.statut == messages.ACQUITTE:
+        return "acquitte"
+    if livraison is not None and livraison.statut == livraisons.MORTE:
+        return "mort"
+    if livraison is not None and livraison.statut == livraisons.ECHEC:
+        return "echec"
+    return ligne.statut
+
+
 def suivre(connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
     """Status and history, for the sender or the destination only (others get a plain 404)."""
     ligne = messages.lire(connexion, message_id)
     code = appelant.organisme.code
     if ligne is None or code not in (ligne.emetteur, ligne.destinataire):
         raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est visible de {code}")
+    livraison = livraisons.lire(connexion, ligne.id)
     return {
         "id": ligne.id,
         "flux": ligne.flux,
         "emetteur": ligne.emetteur,
         "destinataire": ligne.destinataire,
-        "statut": ligne.statut,
+        "statut": statut_global(ligne, livraison),
+        "remise": ligne.remise,
+        "livraison": None if livraison is None else {
+            "statut": livraison.statut,
+            "tentatives": livraison.tentatives,
+            "derniere_erreur": livraison.derniere_erreur,
+            "livre_le": horodatage_texte(livraison.livre_le) if livraison.livre_le else None,
+        },
         "recu_le": horodatage_texte(ligne.recu_le),
         "acquitte_le": horodatage_texte(ligne.acquitte_le) if ligne.acquitte_le else None,
         "en_reponse_a": ligne.en_reponse_a,
-        "reference": ligne.reference if code == ligne.emetteur else None,
+        "reference": ligne.reference,
         "empreinte": ligne.empreinte,
         "journal_index": ligne.journal_index,
         "historique": [
@@ -153,6 +172,6 @@ def suivre(connexion: Connection, appelant: Appelant, message_id: str) -> dict[s
                 "code": h["code"],
                 "organisme": h["organisme"],
             }
-            for h in messages.historique(connexion, ligne.id)
+            for h in messages.historique(connexion, ligne.id, (ligne.emetteur, ligne.destinataire))
         ],
     }

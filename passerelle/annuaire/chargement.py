@@ -67,6 +67,14 @@ def lire_organismes(chemin: Path) -> dict[str, Organisme]:
     organismes: dict[str, Organisme] = {}
     for i, brut in enumerate(_lire_yaml(chemin).get("organismes") or []):
         ou = f"{chemin} organismes[{i}]"
+        connecteur = brut.get("connecteur", "boite")
+        if isinstance(connecteur, dict):
+            parametres = {k: v for k, v in connecteur.items() if k != "type"}
+            connecteur = connecteur.get("type")
+        else:
+            parametres = {}
+        if not isinstance(connecteur, str) or not connecteur:
+            raise AnnuaireInvalide(f"{ou}: connecteur sans type (boite, http, fichier...)")
         try:
             organisme = Organisme(
                 code=str(brut["code"]),
@@ -75,7 +83,8 @@ def lire_organismes(chemin: Path) -> dict[str, Organisme]:
                 departements=tuple(str(d) for d in brut.get("departements") or ()),
                 region=brut.get("region"),
                 numero=None if brut.get("numero") is None else str(brut["numero"]),
-                connecteur=str(brut.get("connecteur", "boite")),
+                connecteur=connecteur,
+                connecteur_parametres=parametres,
             )
         except KeyError as exc:
             raise AnnuaireInvalide(f"{ou}: champ {exc.args[0]!r} absent") from exc
@@ -144,6 +153,8 @@ class SourceAnnuaire:
         self._signature = self._signature_fichiers()
         self._annuaire = charger_annuaire(config, developpement=developpement)
         self._verifie_a = time.monotonic()
+        self._signature_en_echec: tuple[tuple[int, int], ...] | None = None
+        self.erreur: str | None = None  # why the files on disk are not the ones in use
 
     def _signature_fichiers(self) -> tuple[tuple[int, int], ...]:
         etats = []
@@ -162,12 +173,20 @@ class SourceAnnuaire:
             self._verifie_a = time.monotonic()
             signature = self._signature_fichiers()
             if signature != self._signature:
-                self._signature = signature
                 try:
                     self._annuaire = charger_annuaire(self._config, developpement=self._developpement)
-                    journal_technique.info("annuaire_recharge", cles=len(self._annuaire.cles))
-                except AnnuaireInvalide as exc:
+                except (AnnuaireInvalide, OSError) as exc:
                     # A broken edit must not take the gateway down: keep serving the last good
-                    # directory until the files are fixed.
-                    journal_technique.error("annuaire_invalide", erreur=str(exc))
+                    # directory, say so loudly (logs, /sante), and try again at the next check —
+                    # the change is only recorded once it has been applied, so a revocation
+                    # is never skipped because the file was unreadable for a moment.
+                    if signature != self._signature_en_echec:
+                        journal_technique.error("annuaire_invalide", erreur=str(exc))
+                    self._signature_en_echec = signature
+                    self.erreur = str(exc)
+                else:
+                    self._signature = signature
+                    self._signature_en_echec = None
+                    self.erreur = None
+                    journal_technique.info("annuaire_recharge", cles=len(self._annuaire.cles))
         return self._annuaire

@@ -46,6 +46,10 @@ def _ecrire_entrees(config: Path, entrees: list[dict[str, Any]]) -> None:
     chemin.parent.mkdir(parents=True, exist_ok=True)
     descripteur, provisoire = tempfile.mkstemp(dir=chemin.parent, prefix=".cles-", suffix=".yaml")
     try:
+        # Keep the current file's owner-independent permissions: the gateway (another user)
+        # must still be able to read it, or it would keep serving the keys it had.
+        mode = chemin.stat().st_mode & 0o777 if chemin.exists() else 0o644
+        os.chmod(provisoire, mode)
         with os.fdopen(descripteur, "w", encoding="utf-8") as f:
             f.write(texte)
             f.flush()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -18,7 +20,8 @@ class Organisme:
     departements: tuple[str, ...] = ()
     region: str | None = None
     numero: str | None = None  # the branch's own number: CodeCaf "042", CodeCARSAT "RA"...
-    connecteur: str = "boite"
+    connecteur: str = "boite"  # connector type: "boite" (pull) or a push connector's entry point
+    connecteur_parametres: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

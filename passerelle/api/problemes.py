@@ -9,33 +9,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import structlog
+
+from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, Refus
 
-TYPE_PROBLEME = "urn:passerelle:probleme:"
+journal_technique = structlog.get_logger("passerelle.erreurs")
+
 MEDIA_PROBLEME = "application/problem+json"
-
-
-def document(refus: Refus, instance: str | None, requete_id: str | None) -> dict[str, Any]:
-    corps: dict[str, Any] = {
-        "type": TYPE_PROBLEME + refus.code,
-        "title": refus.titre,
-        "status": refus.statut,
-        "detail": refus.detail,
-        "code": refus.code,
-    }
-    if instance:
-        corps["instance"] = instance
-    if requete_id:
-        corps["requete"] = requete_id
-    if refus.erreurs:
-        corps["erreurs"] = [e.en_json() for e in refus.erreurs]
-    return corps
 
 
 def reponse(refus: Refus, request: Request) -> JSONResponse:
     requete_id = getattr(request.state, "requete_id", None)
     return JSONResponse(
-        document(refus, request.url.path, requete_id),
+        refus.probleme(request.url.path, requete_id),
         status_code=refus.statut,
         media_type=MEDIA_PROBLEME,
         headers=refus.entetes or None,
@@ -43,11 +30,8 @@ def reponse(refus: Refus, request: Request) -> JSONResponse:
 
 
 def _erreurs_requete(exc: RequestValidationError) -> list[ErreurChamp]:
-    erreurs = []
-    for e in exc.errors():
-        lieu = ".".join(str(p) for p in e.get("loc", ()))
-        erreurs.append(ErreurChamp(champ=lieu, message=str(e.get("msg", "valeur invalide"))))
-    return erreurs
+    """Query and header errors in French, like the payload's (same translation)."""
+    return traduire_erreurs(exc.errors())
 
 
 def installer(app: FastAPI) -> None:
@@ -79,6 +63,8 @@ def installer(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _interne(request: Request, exc: Exception) -> JSONResponse:
+        # The caller gets an id, the operator the traceback (never any payload: only the frames).
+        journal_technique.exception("erreur_interne", requete=getattr(request.state, "requete_id", None), exc_info=exc)
         refus = Refus(
             code="erreur_interne",
             detail="erreur interne: rien n'a été enregistré; réessayez, et donnez l'identifiant de requête "

@@ -32,7 +32,13 @@ async def sante(request: Request) -> JSONResponse:
     def verifier() -> dict[str, Any]:
         with services.moteur.connect() as connexion:
             taille = connexion.execute(sa.select(journal_taille.c.taille)).scalar_one()
-        return {"statut": "ok", "version": __version__, "base": services.moteur.dialect.name, "journal_taille": taille}
+        etat: dict[str, Any] = {"statut": "ok", "version": __version__, "base": services.moteur.dialect.name, "journal_taille": taille}
+        services.annuaire.actuel()
+        if services.annuaire.erreur:
+            # Still serving, but on the last valid directory: an operator must look.
+            etat["statut"] = "degrade"
+            etat["annuaire"] = "fichiers invalides, dernier annuaire valide en service: " + services.annuaire.erreur
+        return etat
 
     try:
         return JSONResponse(await run_in_threadpool(verifier))

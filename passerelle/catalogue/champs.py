@@ -7,12 +7,14 @@ registered here with a sentence that says what to send, and the error translatio
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     PlainSerializer,
     StrictBool,
@@ -114,9 +116,20 @@ def _montant_en_texte(montant: Decimal) -> str:
 
 
 MOTIF_MONTANT_TEXTE = r"^[0-9]{1,9}(?:\.[0-9]{1,2})?$"
+_MONTANT_TEXTE = re.compile(MOTIF_MONTANT_TEXTE)
+
+
+def _montant_texte_strict(valeur: Any) -> Any:
+    """A string amount must match the published pattern exactly ("1E3", " 12.30 " refused):
+    the schema integrators validate against and the gateway must say the same thing."""
+    if isinstance(valeur, str) and not _MONTANT_TEXTE.fullmatch(valeur):
+        raise ValueError("montant en texte attendu sous la forme 1234.56 (chiffres, point, 2 décimales au plus)")
+    return valeur
+
 
 Montant = Annotated[
     Decimal,
+    BeforeValidator(_montant_texte_strict),
     Field(ge=0, max_digits=11, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(_montant_en_texte, return_type=str, when_used="json"),
     WithJsonSchema(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from passerelle.annuaire.cles import de_b64url
 from passerelle.client.signeur import SignatureRfc9421
 from passerelle.erreurs import Refus
 from passerelle.signature.base import MessageHttp
+from passerelle.signature.contenu import CorpsHache
 from passerelle.signature.lecture import lire_signature
 from passerelle.signature.verification import verifier_reponse
 
@@ -37,6 +39,14 @@ class ReponsePasserelle:
     @property
     def est_probleme(self) -> bool:
         return self.entetes.get("content-type", "").startswith("application/problem+json")
+
+
+def _morceaux(chemin: Path, progression: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    with chemin.open("rb") as fichier:
+        while morceau := fichier.read(1 << 16):
+            if progression is not None:
+                progression(len(morceau))
+            yield morceau
 
 
 def cles_jwks(document: dict[str, Any]) -> dict[str, Ed25519PublicKey]:
@@ -116,6 +126,34 @@ class ClientPasserelle:
         reponse = self._http.post(f"/v1/flux/{flux}", content=corps, headers=entetes, auth=self._auth)
         if reponse.status_code == 202:
             self.verifier_recu(reponse)
+        return self._reponse(reponse)
+
+    def envoyer_lot(
+        self,
+        flux: str,
+        contenu: bytes | Path,
+        *,
+        cle_lot: str,
+        type_contenu: str = "application/x-ndjson",
+        progression: Callable[[int], None] | None = None,
+    ) -> ReponsePasserelle:
+        """Send a batch, from memory or from a file streamed from disk (read twice: once for
+        its digest, once to send it, never held whole). ``progression`` gets bytes sent."""
+        entetes = {"Content-Type": type_contenu, "Idempotency-Key": cle_lot}
+        auth: httpx.Auth = self._auth
+        corps: bytes | Iterator[bytes] = contenu if isinstance(contenu, bytes) else b""
+        if isinstance(contenu, Path):
+            hache = CorpsHache()
+            for morceau in _morceaux(contenu):
+                hache.ajouter(morceau)
+            auth = self._auth.pour_corps_hache(hache)
+            entetes["Content-Length"] = str(hache.taille)
+            corps = _morceaux(contenu, progression)
+        reponse = self._http.post(f"/v1/lots/{flux}", content=corps, headers=entetes, auth=auth, timeout=None)
+        if reponse.status_code == 200:
+            self.verifier_recu(reponse)
+            lignes = [json.loads(l) for l in reponse.content.splitlines() if l.strip()]
+            return ReponsePasserelle(200, {"resultats": lignes[:-1], **lignes[-1]}, dict(reponse.headers), reponse.content)
         return self._reponse(reponse)
 
     def boite(self, *, curseur: str | None = None, limite: int = 50) -> ReponsePasserelle:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Generator
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from passerelle.signature.contenu import CorpsHache
 from passerelle.signature.signature import signer_requete
 
 
@@ -29,9 +30,16 @@ class SignatureRfc9421(httpx.Auth):
         self.agent = agent
         self.horloge = horloge
 
+    def pour_corps_hache(self, hache: CorpsHache) -> "SignatureRfc9421":
+        """The same signer for a body streamed from disk, whose digest was computed beforehand."""
+        return _SignatureCorpsHache(self.cle, self.keyid, self.agent, hache, horloge=self.horloge)
+
+    def _corps(self, request: httpx.Request) -> bytes | CorpsHache:
+        return request.content
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Passerelle-Agent"] = self.agent
-        corps = request.content
+        corps = self._corps(request)
         if not corps:
             # A request without body must not announce one: the signature would then demand a digest.
             request.headers.pop("Content-Type", None)
@@ -48,3 +56,15 @@ class SignatureRfc9421(httpx.Auth):
         for nom, valeur in ajouts.items():
             request.headers[nom] = valeur
         yield request
+
+
+class _SignatureCorpsHache(SignatureRfc9421):
+    requires_request_body = False
+
+    def __init__(self, cle: Ed25519PrivateKey, keyid: str, agent: str, hache: CorpsHache, *,
+                 horloge: Callable[[], float] = time.time) -> None:
+        super().__init__(cle, keyid, agent, horloge=horloge)
+        self.hache = hache
+
+    def _corps(self, request: httpx.Request) -> bytes | CorpsHache:
+        return self.hache

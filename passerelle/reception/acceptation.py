@@ -16,22 +16,20 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from passerelle.acheminement.routage import choisir_destinataire
-from passerelle.catalogue.validation import ContexteValidation, valider_message
+from passerelle.catalogue.validation import ContexteValidation, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation
 from passerelle.habilitations.decision import FaitsEchange, decider
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
-from passerelle.stockage import messages
+from passerelle.stockage import livraisons, messages
 
 
 def _enveloppe(corps: bytes) -> dict[str, Any]:
-    """The envelope fields, read loosely: full validation (with precise errors) comes later."""
-    try:
-        donnees = json.loads(corps)
-    except (ValueError, UnicodeDecodeError):
-        return {}
+    """The envelope fields (routing needs them before validation); invalid JSON is refused here
+    with its own code, a JSON that is not an object is left for validation to describe."""
+    donnees = lire_json(corps)
     return donnees if isinstance(donnees, dict) else {}
 
 
@@ -67,6 +65,7 @@ def accepter(
     demande = None
     if definition.repond_a:
         reference = _texte(enveloppe.get("en_reponse_a"))
+        reference = reference.strip().lower() if reference else None  # UUIDs compare in lower case
         if reference is None:
             raise RefusValidation(
                 "reponse_sans_demande",
@@ -154,8 +153,11 @@ def accepter(
             contenu=services.coffre.chiffrer(contenu, message_id.encode("ascii")),
             journal_index=journal_index,
             regles_version=valide.regles_version,
+            remise=destinataire.connecteur,
         ),
     )
+    if destinataire.connecteur != messages.REMISE_BOITE:
+        livraisons.programmer(connexion, message_id, destinataire.code, destinataire.connecteur, instant)
     return Acceptation(
         recu={
             "id": message_id,

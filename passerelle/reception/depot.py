@@ -48,7 +48,7 @@ def reponse_signee(services: Services, statut: int, contenu: dict[str, object]) 
     return ReponseHttp(statut, corps, {k.lower(): v for k, v in entetes.items()})
 
 
-def _verifier_cle_idempotence(cle: str) -> None:
+def verifier_cle_idempotence(cle: str) -> None:
     if not (0 < len(cle) <= TAILLE_MAX_CLE_IDEMPOTENCE) or not cle.isascii() or not cle.isprintable():
         raise Refus(
             code="idempotence_cle_invalide",
@@ -56,11 +56,11 @@ def _verifier_cle_idempotence(cle: str) -> None:
         )
 
 
-def _reponse_deja_donnee(connexion: Connection, emetteur: str, cle: str, empreinte: str) -> ReponseHttp | None:
+def _reponse_deja_donnee(connexion: Connection, emetteur: str, cle: str, flux: str, empreinte: str) -> ReponseHttp | None:
     deja = messages.lire_idempotence(connexion, emetteur, cle)
     if deja is None:
         return None
-    if deja.empreinte != empreinte:
+    if deja.empreinte != empreinte or deja.flux != flux:
         raise RefusValidation(
             "idempotence_conflit",
             "cette Idempotency-Key a déjà servi pour un autre contenu: une clé neuve est nécessaire "
@@ -85,14 +85,14 @@ def deposer(
         appelant = authentifier_appelant(services, connexion, trace, message_http, corps)
         emetteur = appelant.organisme
         if cle_idempotence is not None:
-            _verifier_cle_idempotence(cle_idempotence)
-            deja = _reponse_deja_donnee(connexion, emetteur.code, cle_idempotence, empreinte)
+            verifier_cle_idempotence(cle_idempotence)
+            deja = _reponse_deja_donnee(connexion, emetteur.code, cle_idempotence, flux, empreinte)
             if deja is not None:
                 return deja
         acceptation = accepter(services, connexion, trace, appelant, flux, corps, empreinte, instant)
         reponse = reponse_signee(services, 202, acceptation.recu)
         if cle_idempotence is not None:
-            enregistree = messages.ReponseEnregistree(empreinte, reponse.statut, reponse.corps, reponse.entetes)
+            enregistree = messages.ReponseEnregistree(flux, empreinte, reponse.statut, reponse.corps, reponse.entetes)
             if not messages.enregistrer_idempotence(connexion, emetteur.code, cle_idempotence, enregistree, instant):
                 raise _CourseIdempotence()
         return reponse
@@ -104,7 +104,7 @@ def deposer(
         assert appelant is not None and cle is not None
 
         def reponse_de_l_autre(connexion: Connection, _trace: Trace) -> ReponseHttp:
-            deja = _reponse_deja_donnee(connexion, appelant.organisme.code, cle, empreinte)
+            deja = _reponse_deja_donnee(connexion, appelant.organisme.code, cle, flux, empreinte)
             assert deja is not None  # the conflicting row was committed before ours was refused
             return deja
 

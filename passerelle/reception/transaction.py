@@ -18,6 +18,7 @@ from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant, authentifier
 from passerelle.signature.base import MessageHttp
+from passerelle.signature.contenu import CorpsHache
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> No
 
 
 def authentifier_appelant(
-    services: Services, connexion: Connection, trace: Trace, message: MessageHttp, corps: bytes
+    services: Services, connexion: Connection, trace: Trace, message: MessageHttp, corps: bytes | CorpsHache
 ) -> Appelant:
     """Step 1 with the deployment's settings; the trace then names the proven caller."""
     appelant = authentifier(

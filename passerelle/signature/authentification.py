@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from passerelle.annuaire.modeles import Annuaire, Cle, Organisme
 from passerelle.erreurs import RefusAuthentification
 from passerelle.signature.base import MessageHttp
+from passerelle.signature.contenu import CorpsHache
 from passerelle.signature.rejeu import consommer_nonce
 from passerelle.signature.verification import SignatureVerifiee, verifier_requete
 
@@ -65,7 +66,7 @@ def authentifier(
     connexion: Connection,
     annuaire: Annuaire,
     message: MessageHttp,
-    corps: bytes,
+    corps: bytes | CorpsHache,
     instant: datetime,
     *,
     fenetre: int,
@@ -89,3 +90,24 @@ def authentifier(
     organisme = annuaire.organisme(cle.organisme)
     assert organisme is not None
     return Appelant(organisme=organisme, cle=cle, agent=agent, signature=signature)
+
+
+def preauthentifier(annuaire: Annuaire, message: MessageHttp, instant: datetime, *, fenetre: int, derive: int) -> None:
+    """Before receiving a large body: the signature holds, the key is valid, a body digest is
+    signed. Consumes nothing — ``authentifier`` runs in full once the body is there."""
+    verifier_requete(
+        message,
+        CorpsAnnonce(),
+        _resolveur(annuaire, instant, {}),
+        int(instant.timestamp()),
+        fenetre=fenetre,
+        derive=derive,
+        empreinte_differee=True,
+    )
+
+
+class CorpsAnnonce(CorpsHache):
+    """A body announced but not yet received: counts as present (a digest must be signed)."""
+
+    def __bool__(self) -> bool:
+        return True

@@ -29,6 +29,40 @@ _FONCTIONS: dict[str, Callable[[bytes], bytes]] = {
 _TAILLES = {"sha-256": 32, "sha-512": 64}
 
 
+class CorpsHache:
+    """A body too large to hold in memory, known by its digests computed while it was spooled.
+
+    Lets a batch of hundreds of thousands of lines be authenticated like any request: the
+    digest is still recomputed on the bytes received, only incrementally.
+    """
+
+    def __init__(self) -> None:
+        self._calculs = {"sha-256": hashlib.sha256(), "sha-512": hashlib.sha512()}
+        self.taille = 0
+
+    def ajouter(self, morceau: bytes) -> None:
+        self.taille += len(morceau)
+        for calcul in self._calculs.values():
+            calcul.update(morceau)
+
+    def digest(self, algorithme: str) -> bytes:
+        return self._calculs[algorithme].digest()
+
+    def __bool__(self) -> bool:
+        return self.taille > 0
+
+
+def _calculer(algorithme: str, corps: bytes | CorpsHache) -> bytes:
+    if isinstance(corps, CorpsHache):
+        return corps.digest(algorithme)
+    return _FONCTIONS[algorithme](corps)
+
+
+def empreinte_de(corps: bytes | CorpsHache) -> str:
+    """``empreinte_contenu`` for a body given either way."""
+    return http_sf.ser({ALGORITHME_EMPREINTE: _calculer(ALGORITHME_EMPREINTE, corps)})
+
+
 def empreinte_contenu(corps: bytes) -> str:
     """Field value to send, so that signer and verifier agree byte for byte on its syntax."""
     return http_sf.ser({ALGORITHME_EMPREINTE: _FONCTIONS[ALGORITHME_EMPREINTE](corps)})
@@ -77,7 +111,7 @@ def _lire_empreintes(valeur: str) -> dict[str, bytes]:
     return empreintes
 
 
-def verifier_empreinte(valeur: str | None, corps: bytes) -> None:
+def verifier_empreinte(valeur: str | None, corps: bytes | CorpsHache) -> None:
     """Refuse unless every supported digest sent matches the bytes received.
 
     All members are compared before deciding, in constant time, so the answer does not leak
@@ -92,7 +126,7 @@ def verifier_empreinte(valeur: str | None, corps: bytes) -> None:
     empreintes = _lire_empreintes(valeur)
     concordantes = True
     for algorithme, attendue in empreintes.items():
-        calculee = _FONCTIONS[algorithme](corps)
+        calculee = _calculer(algorithme, corps)
         concordantes &= hmac.compare_digest(attendue, calculee)
     if not concordantes:
         raise RefusAuthentification(

@@ -15,7 +15,7 @@ import http_sf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passerelle.signature.base import MessageHttp, construire_base, serialiser_parametres
-from passerelle.signature.contenu import empreinte_contenu
+from passerelle.signature.contenu import CorpsHache, empreinte_de
 from passerelle.signature.lecture import ALGORITHME
 from passerelle.signature.verification import (
     COMPOSANTS_CORPS,
@@ -33,9 +33,9 @@ def _minuscules(entetes: Mapping[str, str]) -> dict[str, str]:
     return resultat
 
 
-def _ajouter_empreinte(entetes: dict[str, str], corps: bytes) -> str:
+def _ajouter_empreinte(entetes: dict[str, str], corps: bytes | CorpsHache) -> str:
     """Digest of ``corps``; a digest already given must agree, or we would sign a lie."""
-    empreinte = empreinte_contenu(corps)
+    empreinte = empreinte_de(corps)
     donnee = entetes.get("content-digest")
     if donnee is not None and donnee.strip() != empreinte:
         raise ValueError("l'en-tête Content-Digest fourni ne correspond pas au corps")
@@ -65,7 +65,7 @@ def signer_requete(
     chemin: str,
     requete: str,
     entetes: dict[str, str],
-    corps: bytes,
+    corps: bytes | CorpsHache,
     cle: Ed25519PrivateKey,
     keyid: str,
     maintenant: int,
@@ -105,7 +105,7 @@ def signer_reponse(
     *,
     statut: int,
     entetes: dict[str, str],
-    corps: bytes,
+    corps: bytes | CorpsHache,
     cle: Ed25519PrivateKey,
     keyid: str,
     maintenant: int,

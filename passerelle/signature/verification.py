@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.erreurs import RefusAuthentification
 from passerelle.signature.base import MessageHttp
-from passerelle.signature.contenu import verifier_empreinte
+from passerelle.signature.contenu import CorpsHache, verifier_empreinte
 from passerelle.signature.lecture import (
     SignatureLue,
     controler_algorithme,
@@ -96,7 +96,7 @@ def _exiger_composants(lue: SignatureLue, requis: tuple[str, ...]) -> None:
         )
 
 
-def _a_un_corps(message: MessageHttp, corps: bytes) -> bool:
+def _a_un_corps(message: MessageHttp, corps: bytes | CorpsHache) -> bool:
     """A body, or headers describing one: an empty body can be signed as empty, not ignored."""
     return bool(corps) or "content-type" in message.entetes or "content-digest" in message.entetes
 
@@ -124,17 +124,21 @@ def _controler_dates(created: int, expires: int | None, maintenant: int, fenetre
 
 def verifier_requete(
     message: MessageHttp,
-    corps: bytes,
+    corps: bytes | CorpsHache,
     resoudre_cle: Callable[[str], Ed25519PublicKey],
     maintenant: int,
     *,
     fenetre: int = 300,
     derive: int = 5,
     etiquette: str = "sig1",
+    empreinte_differee: bool = False,
 ) -> SignatureVerifiee:
     """Authenticate an organisme request, or raise the first refusal in the contract's order.
 
     ``resoudre_cle`` raises its own refusals (unknown, revoked, expired key); they pass through.
+    ``empreinte_differee``: check everything but the body's digest (still required and signed),
+    to know who is sending a large body before accepting to receive it; the full check, digest
+    included, must follow once the body is in.
     """
     lue = lire_signature(message.entetes, etiquette)
     controler_algorithme(lue, obligatoire=True)
@@ -155,7 +159,7 @@ def verifier_requete(
     _controler_dates(created, expires, maintenant, fenetre, derive)
     cle = resoudre_cle(keyid)
     verifier_valeur(message, lue, cle)
-    if avec_corps or "content-digest" in lue.noms:
+    if (avec_corps or "content-digest" in lue.noms) and not empreinte_differee:
         verifier_empreinte(message.entetes.get("content-digest"), corps)
     return SignatureVerifiee(
         keyid=keyid,

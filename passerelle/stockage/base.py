@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -65,6 +66,33 @@ def configuration_alembic(moteur: Engine) -> Config:
     return config
 
 
+VERROU_MIGRATIONS = 0x7061737365726C6C  # "passerll": one key for schema changes, cluster-wide
+
+
 def migrer(moteur: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent; safe at every start)."""
-    command.upgrade(configuration_alembic(moteur), "head")
+    """Bring the schema to the latest migration (idempotent; safe at every start).
+
+    Replicas starting together on PostgreSQL queue on an advisory lock, so exactly one applies
+    the migrations and the others find them done (SQLite serialises writers by itself).
+    """
+    if not est_postgresql(moteur):
+        base = moteur.url.database
+        if not base or base == ":memory:":
+            command.upgrade(configuration_alembic(moteur), "head")
+            return
+        # Two processes opening the same file at once (a server and a CLI command): a lock file
+        # beside the database makes the second wait instead of failing on SQLite's DDL lock.
+        with open(f"{base}.migration.verrou", "a") as verrou:
+            fcntl.flock(verrou, fcntl.LOCK_EX)
+            try:
+                command.upgrade(configuration_alembic(moteur), "head")
+            finally:
+                fcntl.flock(verrou, fcntl.LOCK_UN)
+        return
+    with moteur.connect() as verrou:
+        verrou.execute(sa.text("SELECT pg_advisory_lock(:cle)"), {"cle": VERROU_MIGRATIONS})
+        try:
+            command.upgrade(configuration_alembic(moteur), "head")
+        finally:
+            verrou.execute(sa.text("SELECT pg_advisory_unlock(:cle)"), {"cle": VERROU_MIGRATIONS})
+            verrou.commit()

@@ -14,7 +14,10 @@ from passerelle.stockage.dialecte import inserer_sauf_conflit
 from passerelle.stockage.tables import idempotence, journal, messages
 
 RECU = "recu"
+LIVRE = "livre"  # pushed to the destination's system, which said it has it
 ACQUITTE = "acquitte"
+REJETE = "rejete"  # the destination's system said it could not take it in (acknowledgement file)
+REMISE_BOITE = "boite"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class LigneMessage:
     contenu: Chiffre
     journal_index: int
     regles_version: str | None
+    remise: str = REMISE_BOITE
 
 
 def _ligne(row: sa.Row) -> LigneMessage:
@@ -60,6 +64,7 @@ def _ligne(row: sa.Row) -> LigneMessage:
         contenu=Chiffre(m["cle_chiffrement"], m["contenu"]),
         journal_index=m["journal_index"],
         regles_version=m["regles_version"],
+        remise=m["remise"],
     )
 
 
@@ -82,6 +87,7 @@ def inserer(connexion: Connection, ligne: LigneMessage) -> None:
             cle_chiffrement=ligne.contenu.cle,
             journal_index=ligne.journal_index,
             regles_version=ligne.regles_version,
+            remise=ligne.remise,
         )
     )
 
@@ -92,10 +98,18 @@ def lire(connexion: Connection, message_id: str) -> LigneMessage | None:
 
 
 def page_boite(connexion: Connection, destinataire: str, apres: int, limite: int) -> list[LigneMessage]:
-    """Unacknowledged messages for ``destinataire``, oldest first, after sequence ``apres``."""
+    """Unacknowledged pull-mode messages for ``destinataire``, oldest first, after ``apres``.
+
+    Messages pushed by a connector never show here: one route to the business side each.
+    """
     rows = connexion.execute(
         sa.select(messages)
-        .where(messages.c.destinataire == destinataire, messages.c.statut == RECU, messages.c.seq > apres)
+        .where(
+            messages.c.destinataire == destinataire,
+            messages.c.remise == REMISE_BOITE,
+            messages.c.statut == RECU,
+            messages.c.seq > apres,
+        )
         .order_by(messages.c.seq)
         .limit(limite)
     )
@@ -106,16 +120,42 @@ def acquitter(connexion: Connection, message_id: str, destinataire: str, instant
     """Mark acknowledged if it still was not; True for the one call that did it."""
     resultat = connexion.execute(
         sa.update(messages)
-        .where(messages.c.id == message_id, messages.c.destinataire == destinataire, messages.c.statut == RECU)
+        .where(
+            messages.c.id == message_id,
+            messages.c.destinataire == destinataire,
+            messages.c.statut.in_((RECU, LIVRE)),
+        )
         .values(statut=ACQUITTE, acquitte_le=instant, acquitte_par=agent)
+        .returning(messages.c.id)
     )
-    return resultat.rowcount == 1
+    return resultat.first() is not None
 
 
-def historique(connexion: Connection, message_id: str) -> list[sa.RowMapping]:
+def noter_rejete(connexion: Connection, message_id: str) -> bool:
+    resultat = connexion.execute(
+        sa.update(messages)
+        .where(messages.c.id == message_id, messages.c.statut.in_((RECU, LIVRE)))
+        .values(statut=REJETE)
+        .returning(messages.c.id)
+    )
+    return resultat.first() is not None
+
+
+def noter_livre(connexion: Connection, message_id: str) -> None:
+    connexion.execute(
+        sa.update(messages).where(messages.c.id == message_id, messages.c.statut == RECU).values(statut=LIVRE)
+    )
+
+
+def historique(connexion: Connection, message_id: str, parties: tuple[str, str]) -> list[sa.RowMapping]:
+    """The message's journal entries made by its two parties or by the gateway itself — not the
+    attempts of third organismes (refused), which are the auditors' business, not the parties'."""
     rows = connexion.execute(
         sa.select(journal.c.index, journal.c.horodatage, journal.c.decision, journal.c.code, journal.c.organisme)
-        .where(journal.c.message_id == message_id)
+        .where(
+            journal.c.message_id == message_id,
+            sa.or_(journal.c.organisme.in_(parties), journal.c.organisme.is_(None)),
+        )
         .order_by(journal.c.index)
     )
     return [r._mapping for r in rows]
@@ -123,6 +163,7 @@ def historique(connexion: Connection, message_id: str) -> list[sa.RowMapping]:
 
 @dataclass(frozen=True)
 class ReponseEnregistree:
+    flux: str
     empreinte: str
     statut_http: int
     corps: bytes
@@ -136,7 +177,7 @@ def lire_idempotence(connexion: Connection, emetteur: str, cle: str) -> ReponseE
     if row is None:
         return None
     m = row._mapping
-    return ReponseEnregistree(m["empreinte"], m["statut_http"], m["corps"], json.loads(m["entetes"]))
+    return ReponseEnregistree(m["flux"], m["empreinte"], m["statut_http"], m["corps"], json.loads(m["entetes"]))
 
 
 def enregistrer_idempotence(
@@ -149,6 +190,7 @@ def enregistrer_idempotence(
         {
             "emetteur": emetteur,
             "cle": cle,
+            "flux": reponse.flux,
             "empreinte": reponse.empreinte,
             "statut_http": reponse.statut_http,
             "corps": reponse.corps,

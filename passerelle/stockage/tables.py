@@ -35,13 +35,15 @@ messages = sa.Table(
     sa.Column("empreinte", sa.String(128), nullable=False),
     sa.Column("recu_le", Horodatage, nullable=False),
     sa.Column("statut", sa.String(16), nullable=False),
+    # How the destination receives it: "boite" (it pulls) or the push connector's type.
+    sa.Column("remise", sa.String(32), nullable=False, server_default="boite"),
     sa.Column("acquitte_le", Horodatage),
     sa.Column("acquitte_par", sa.String(256)),
     sa.Column("contenu", sa.LargeBinary, nullable=False),
     sa.Column("cle_chiffrement", sa.String(64), nullable=False),
     sa.Column("journal_index", sa.BigInteger, nullable=False),
     sa.Column("regles_version", sa.String(64)),
-    sa.Index("ix_messages_boite", "destinataire", "statut", "seq"),
+    sa.Index("ix_messages_boite_remise", "destinataire", "remise", "statut", "seq"),
 )
 
 nonces = sa.Table(
@@ -57,6 +59,7 @@ idempotence = sa.Table(
     metadata,
     sa.Column("emetteur", sa.String(32), primary_key=True),
     sa.Column("cle", sa.String(256), primary_key=True),
+    sa.Column("flux", sa.String(64), nullable=False, server_default=""),
     sa.Column("empreinte", sa.String(128), nullable=False),
     sa.Column("statut_http", sa.Integer, nullable=False),
     sa.Column("corps", sa.LargeBinary, nullable=False),
@@ -118,4 +121,87 @@ journal_checkpoints = sa.Table(
     sa.Column("racine", sa.LargeBinary(32), nullable=False),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("signe_le", Horodatage, nullable=False),
+)
+
+# Keyset search of the journal by auditors (passerelle/journal/recherche.py): each criterion that
+# may stand alone gets a (column, index) index, so "the latest entries about X" is a short
+# descending index range scan, never a sort of every entry about X.
+sa.Index("ix_journal_nir_index_index", journal.c.nir_index, journal.c.index)
+sa.Index("ix_journal_organisme_index", journal.c.organisme, journal.c.index)
+sa.Index("ix_journal_destinataire_index", journal.c.destinataire, journal.c.index)
+sa.Index("ix_journal_agent_index", journal.c.agent, journal.c.index)
+sa.Index("ix_journal_robot_index", journal.c.robot, journal.c.index)
+
+# Auditors' accounts: the secret is stored only as a scrypt hash; ``tous`` must be set explicitly
+# for an auditor to see every organisme, otherwise ``organismes`` (comma-separated) is the scope.
+auditeurs = sa.Table(
+    "auditeurs",
+    metadata,
+    sa.Column("identifiant", sa.String(64), primary_key=True),
+    sa.Column("nom", sa.String(256), nullable=False),
+    sa.Column("tous", sa.Boolean, nullable=False),
+    sa.Column("organismes", sa.Text, nullable=False),
+    sa.Column("secret", sa.String(256), nullable=False),
+    sa.Column("actif", sa.Boolean, nullable=False),
+    sa.Column("cree_le", Horodatage, nullable=False),
+    sa.Column("desactive_le", Horodatage),
+)
+
+# Console sessions, by a keyed digest of the session id (the cookie alone opens nothing once the
+# row is gone: logout and deactivation end a session at once, on every replica).
+auditeurs_sessions = sa.Table(
+    "auditeurs_sessions",
+    metadata,
+    sa.Column("empreinte", sa.String(64), primary_key=True),
+    sa.Column("auditeur", sa.String(64), nullable=False, index=True),
+    sa.Column("cree_le", Horodatage, nullable=False),
+    sa.Column("expire_le", Horodatage, nullable=False, index=True),
+)
+
+# Transactional outbox: one row per message to push to a destination system, written in the
+# accept transaction. A worker claims rows with a lease (several replicas: SKIP LOCKED), delivers
+# outside any transaction, then records the outcome; a crash between the two only re-delivers,
+# and receivers dedupe by message id.
+livraisons = sa.Table(
+    "livraisons",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("destinataire", sa.String(32), nullable=False),
+    sa.Column("connecteur", sa.String(32), nullable=False),
+    sa.Column("statut", sa.String(16), nullable=False),
+    sa.Column("tentatives", sa.Integer, nullable=False),
+    sa.Column("prochaine_tentative", Horodatage, nullable=False),
+    sa.Column("bail_jusqu_a", Horodatage),
+    sa.Column("derniere_erreur", sa.String(512)),
+    sa.Column("livre_le", Horodatage),
+    sa.Column("accuse", sa.String(256)),
+    sa.Index("ix_livraisons_a_faire", "statut", "prochaine_tentative"),
+    sa.Index("ix_livraisons_destinataire_statut", "destinataire", "statut"),
+)
+
+# Batches (``POST /v1/lots/{flux}``), by the sender's batch key: how far processing went, so
+# that the same batch sent again after a cut resumes where it stopped and no line counts twice.
+lots = sa.Table(
+    "lots",
+    metadata,
+    sa.Column("emetteur", sa.String(32), primary_key=True),
+    sa.Column("cle", sa.String(256), primary_key=True),
+    sa.Column("flux", sa.String(64), nullable=False),
+    sa.Column("empreinte", sa.String(128), nullable=False),
+    sa.Column("lignes_traitees", sa.BigInteger, nullable=False),
+    sa.Column("acceptees", sa.BigInteger, nullable=False),
+    sa.Column("refusees", sa.BigInteger, nullable=False),
+    sa.Column("termine", sa.Boolean, nullable=False),
+    sa.Column("cree_le", Horodatage, nullable=False),
+    sa.Column("modifie_le", Horodatage, nullable=False),
+)
+
+# Per-line results of a batch, a compressed NDJSON slice per committed chunk.
+lots_resultats = sa.Table(
+    "lots_resultats",
+    metadata,
+    sa.Column("emetteur", sa.String(32), primary_key=True),
+    sa.Column("cle", sa.String(256), primary_key=True),
+    sa.Column("tranche", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("resultats", sa.LargeBinary, nullable=False),
 )

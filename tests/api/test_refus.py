@@ -185,3 +185,32 @@ def test_message_d_un_autre_invisible(passerelle) -> None:  # type: ignore[no-un
     assert autre.message(recu.donnees["id"]).donnees["code"] == "message_inconnu"
     assert autre.acquitter(recu.donnees["id"]).donnees["code"] == "message_inconnu"
     assert passerelle.organisme("caf-042").acquitter(recu.donnees["id"]).statut == 404  # only the destination acknowledges
+
+
+def test_meme_cle_autre_flux_refuse(passerelle) -> None:  # type: ignore[no-untyped-def]
+    caf = passerelle.organisme("caf-042")
+    jour = passerelle.horloge().date()
+    assert caf.envoyer("rdc", exemple_rdc(aujourd_hui=jour), cle_idempotence="k").statut == 202
+    from tests.catalogue.exemples import exemple_passage_retraite
+
+    autre = caf.envoyer("passage-retraite", exemple_passage_retraite(aujourd_hui=jour), cle_idempotence="k")
+    assert autre.statut == 422 and autre.donnees["code"] == "idempotence_conflit"
+
+
+def test_reponse_json_invalide_et_identifiant_en_majuscules(passerelle) -> None:  # type: ignore[no-untyped-def]
+    from tests.catalogue.exemples import exemple_cloture_rdc
+
+    rdc = exemple_rdc(aujourd_hui=passerelle.horloge().date())
+    recu = passerelle.organisme("caf-042").envoyer("rdc", rdc)
+    carsat = passerelle.organisme("carsat-ra")
+    assert carsat.envoyer("cloture-rdc", b'{"en_reponse_a": ').donnees["code"] == "json_invalide"
+    donnees = exemple_cloture_rdc(en_reponse_a=recu.donnees["id"].upper(), nir_assure=rdc["nir_assure"])
+    r = carsat.envoyer("cloture-rdc", donnees)
+    assert r.statut == 202, r.donnees
+
+
+def test_historique_sans_les_tentatives_des_tiers(passerelle) -> None:  # type: ignore[no-untyped-def]
+    recu = passerelle.organisme("caf-042").envoyer("rdc", exemple_rdc(aujourd_hui=passerelle.horloge().date()))
+    assert passerelle.organisme("caf-069").acquitter(recu.donnees["id"]).statut == 404
+    historique = passerelle.organisme("caf-042").message(recu.donnees["id"]).donnees["historique"]
+    assert [h["decision"] for h in historique] == ["accepte"]

@@ -67,3 +67,20 @@ def test_corps_vide_avec_empreinte_verifiee(cle: Ed25519PrivateKey, resoudre: Re
     _, message = requete_signee(cle, corps=b"")
     assert message.entetes["content-digest"] == empreinte_contenu(b"")
     assert code_refus(message, resoudre, corps=b"x") == "empreinte_incorrecte"
+
+
+def test_corps_hache_equivaut_aux_octets() -> None:
+    """A spooled body, hashed piece by piece, is judged exactly as the same bytes in memory."""
+    from passerelle.signature.contenu import CorpsHache, empreinte_de
+
+    corps = b'{"ligne": 1}\n' * 1000
+    hache = CorpsHache()
+    for debut in range(0, len(corps), 777):
+        hache.ajouter(corps[debut : debut + 777])
+    assert empreinte_de(hache) == empreinte_contenu(corps)
+    verifier_empreinte(empreinte_contenu(corps), hache)
+    autre = CorpsHache()
+    autre.ajouter(corps + b"x")
+    with pytest.raises(RefusAuthentification) as refus:
+        verifier_empreinte(empreinte_contenu(corps), autre)
+    assert refus.value.code == "empreinte_incorrecte"

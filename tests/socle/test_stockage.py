@@ -42,3 +42,18 @@ def test_chiffrement_rotation_et_liaison_a_la_ligne() -> None:
 
     with pytest.raises(InvalidTag):
         rotation.dechiffrer(chiffre, b"message-2")  # swapped into another row
+
+
+def test_migrations_concurrentes(url_base: str) -> None:
+    """Replicas starting at the same time on an empty database: all start, one migrates."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    moteurs = [ouvrir(url_base) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(migrer, moteurs))
+        with moteurs[0].connect() as connexion:
+            assert connexion.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    finally:
+        for moteur in moteurs:
+            moteur.dispose()

@@ -1,0 +1,60 @@
+"""One connector instance per destination organisme, created from the directory on first use
+and re-created when the organisme's connector settings change."""
+
+from __future__ import annotations
+
+import json
+
+from connecteurs.base import Connecteur, ContexteConnecteur
+from connecteurs.erreurs import ErreurConnecteur
+from connecteurs.registre import creer_connecteur
+from passerelle.annuaire.modeles import Organisme
+from passerelle.services import Services
+
+
+class ConnecteurIndisponible(Exception):
+    """The destination's connector cannot be built (unknown type, bad parameters)."""
+
+
+class Connecteurs:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._instances: dict[str, tuple[str, Connecteur]] = {}
+        self._a_fermer: list[Connecteur] = []
+
+    @staticmethod
+    def _empreinte(organisme: Organisme) -> str:
+        return json.dumps([organisme.connecteur, dict(organisme.connecteur_parametres)], sort_keys=True, default=str)
+
+    def pour(self, organisme: Organisme) -> Connecteur:
+        empreinte = self._empreinte(organisme)
+        deja = self._instances.get(organisme.code)
+        if deja is not None and deja[0] == empreinte:
+            return deja[1]
+        secrets = self._services.secrets
+        try:
+            connecteur = creer_connecteur(
+                organisme.connecteur,
+                ContexteConnecteur(
+                    organisme=organisme.code,
+                    parametres=dict(organisme.connecteur_parametres),
+                    cle_passerelle=secrets.cle_signature,
+                    keyid_passerelle=secrets.signature_active,
+                    horloge=self._services.horloge,
+                ),
+            )
+        except ErreurConnecteur as exc:
+            raise ConnecteurIndisponible(str(exc)) from exc
+        if deja is not None:
+            self._a_fermer.append(deja[1])
+        self._instances[organisme.code] = (empreinte, connecteur)
+        return connecteur
+
+    def actifs(self) -> list[Connecteur]:
+        return [c for _, c in self._instances.values()]
+
+    async def fermer(self) -> None:
+        for connecteur in self._a_fermer + self.actifs():
+            await connecteur.fermer()
+        self._instances.clear()
+        self._a_fermer.clear()

@@ -1,0 +1,224 @@
+"""The delivery worker: outbox → destination connector → outcome, every attempt journaled.
+
+Claiming (a short transaction with a lease), delivering (no transaction, no lock held while the
+network is slow) and recording (a second short transaction) are separate on purpose: a crash
+anywhere leaves the row claimable again once its lease runs out, so a message can be delivered
+twice but never lost — and receivers dedupe by message id, which makes it once for the business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+
+import structlog
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from connecteurs.base import Connecteur, MessageALivrer, Remise
+from passerelle.acheminement.connecteurs import Connecteurs, ConnecteurIndisponible
+from passerelle.journal.ecriture import Decision
+from passerelle.services import Services
+from passerelle.stockage import livraisons, messages
+from passerelle.stockage.livraisons import LigneLivraison
+
+journal_technique = structlog.get_logger("passerelle.livraison")
+
+
+@dataclass(frozen=True)
+class PolitiqueReessai:
+    tentatives_max: int
+    delai_base: float
+    delai_max: float
+
+    def prochaine(self, tentatives: int, instant: datetime, alea: Callable[[], float] = random.random) -> datetime | None:
+        """Exponential backoff with jitter, so that a caisse coming back is not hit all at once."""
+        if tentatives >= self.tentatives_max:
+            return None
+        plafond = min(self.delai_max, self.delai_base * 2 ** max(0, tentatives - 1))
+        return instant + timedelta(seconds=plafond * (0.5 + 0.5 * alea()))
+
+
+def politique(services: Services) -> PolitiqueReessai:
+    r = services.reglages
+    return PolitiqueReessai(r.livraison_tentatives_max, r.livraison_delai_base, r.livraison_delai_max)
+
+
+def _reserver(services: Services, limite: int) -> list[LigneLivraison]:
+    with services.moteur.begin() as connexion:
+        bail = timedelta(seconds=services.reglages.livraison_bail)
+        return livraisons.reserver(connexion, services.horloge(), bail, limite)
+
+
+def _charger(services: Services, lignes: Sequence[LigneLivraison]) -> list[MessageALivrer]:
+    with services.moteur.connect() as connexion:
+        resultat = []
+        for ligne in lignes:
+            message = messages.lire(connexion, ligne.message_id)
+            assert message is not None  # the outbox row was written with it
+            contenu = json.loads(services.coffre.dechiffrer(message.contenu, message.id.encode("ascii")))
+            resultat.append(
+                MessageALivrer(
+                    id=message.id,
+                    flux=message.flux,
+                    emetteur=message.emetteur,
+                    destinataire=message.destinataire,
+                    recu_le=message.recu_le,
+                    en_reponse_a=message.en_reponse_a,
+                    reference=message.reference,
+                    journal_index=message.journal_index,
+                    empreinte=message.empreinte,
+                    contenu=contenu,
+                )
+            )
+        return resultat
+
+
+def _journaliser(services: Services, connexion: Connection, ligne: LigneLivraison, decision: str,
+                 code: str | None, details: dict[str, object]) -> None:
+    message = messages.lire(connexion, ligne.message_id)
+    assert message is not None
+    services.journal.ecrire(
+        connexion,
+        Decision(
+            decision=decision,
+            code=code,
+            horodatage=services.horloge(),
+            flux=message.flux,
+            message=message.id,
+            destinataire=message.destinataire,
+            nir_index=message.nir_index,
+            empreinte=message.empreinte,
+            details={"emetteur": message.emetteur, "connecteur": ligne.connecteur, "tentative": ligne.tentatives, **details},
+        ),
+    )
+
+
+def noter_remises(services: Services, lignes: Sequence[LigneLivraison], remises: Sequence[Remise]) -> None:
+    """Record each outcome in one transaction: delivered, retry later, or dead letter."""
+    regle = politique(services)
+    with services.moteur.begin() as connexion:
+        instant = services.horloge()
+        for ligne, remise in zip(lignes, remises, strict=True):
+            if remise.livre:
+                livraisons.noter_livree(connexion, ligne.message_id, instant, remise.accuse)
+                messages.noter_livre(connexion, ligne.message_id)
+                _journaliser(services, connexion, ligne, "livre", None, {"accuse": remise.accuse} if remise.accuse else {})
+                continue
+            prochaine = None if remise.definitif else regle.prochaine(ligne.tentatives, instant)
+            if prochaine is not None and remise.reessayer_apres:
+                prochaine = max(prochaine, instant + timedelta(seconds=remise.reessayer_apres))
+            statut = livraisons.noter_echec(connexion, ligne.message_id, remise.detail, prochaine)
+            if statut == livraisons.MORTE:
+                _journaliser(services, connexion, ligne, "mort", "livraison_abandonnee", {"erreur": remise.detail})
+            else:
+                assert prochaine is not None
+                _journaliser(services, connexion, ligne, "echec_livraison", "livraison_echouee",
+                             {"erreur": remise.detail, "prochaine_tentative": prochaine.isoformat()})
+
+
+async def _livrer_au_connecteur(connecteur: Connecteur, lot: Sequence[MessageALivrer]) -> list[Remise]:
+    try:
+        remises = await connecteur.livrer(lot)
+    except Exception as exc:  # noqa: BLE001 — a connector bug must not stop other destinations
+        journal_technique.exception("connecteur_en_erreur", connecteur=connecteur.nom)
+        return [Remise(livre=False, detail=f"erreur interne du connecteur {connecteur.nom}: {type(exc).__name__}")] * len(lot)
+    if len(remises) != len(lot):
+        return [Remise(livre=False, detail=f"le connecteur {connecteur.nom} a rendu {len(remises)} résultats pour {len(lot)} messages")] * len(lot)
+    return list(remises)
+
+
+async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
+    """One round: claim what is due, deliver per destination, record. Returns the rows handled."""
+    reservees = await run_in_threadpool(_reserver, services, services.reglages.livraison_lot)
+    annuaire = services.annuaire.actuel()
+    for destinataire, groupe in groupby(sorted(reservees, key=lambda l: l.destinataire), key=lambda l: l.destinataire):
+        lignes = list(groupe)
+        organisme = annuaire.organisme(destinataire)
+        try:
+            if organisme is None:
+                raise ConnecteurIndisponible(f"{destinataire} n'est plus dans l'annuaire")
+            connecteur = connecteurs.pour(organisme)
+        except ConnecteurIndisponible as exc:
+            await run_in_threadpool(noter_remises, services, lignes, [Remise(livre=False, detail=str(exc))] * len(lignes))
+            continue
+        a_livrer = await run_in_threadpool(_charger, services, lignes)
+        taille = max(1, connecteur.livraison_par_lot)
+        for debut in range(0, len(lignes), taille):
+            lot_lignes, lot = lignes[debut : debut + taille], a_livrer[debut : debut + taille]
+            remises = await _livrer_au_connecteur(connecteur, lot)
+            await run_in_threadpool(noter_remises, services, lot_lignes, remises)
+    return len(reservees)
+
+
+def noter_accuses(services: Services, organisme: str, accuses: Sequence[tuple[str, str, str]]) -> int:
+    """Apply a caisse's acknowledgement files; idempotent, as files may be read twice."""
+    appliques = 0
+    with services.moteur.begin() as connexion:
+        instant = services.horloge()
+        for message_id, statut, detail in accuses:
+            message = messages.lire(connexion, message_id)
+            if message is None or message.destinataire != organisme:
+                journal_technique.warning("accuse_inconnu", organisme=organisme)
+                continue
+            if statut == "accepte":
+                if not messages.acquitter(connexion, message_id, organisme, instant, f"accuse-fichier:{organisme}"):
+                    continue
+                decision, code = "acquitte", None
+            else:
+                if not messages.noter_rejete(connexion, message_id):
+                    continue
+                decision, code = "rejete_par_destinataire", "rejete_par_destinataire"
+            services.journal.ecrire(connexion, Decision(
+                decision=decision, code=code, horodatage=instant, flux=message.flux, message=message_id,
+                organisme=organisme, destinataire=organisme, agent=f"accuse-fichier:{organisme}",
+                nir_index=message.nir_index, empreinte=message.empreinte,
+                details={"emetteur": message.emetteur, **({"motif": detail[:200]} if detail and code else {})},
+            ))
+            appliques += 1
+    return appliques
+
+
+async def relever_accuses(services: Services, connecteurs: Connecteurs) -> int:
+    """Read back the acknowledgement files of every destination whose connector has them."""
+    total = 0
+    for organisme in services.annuaire.actuel().organismes.values():
+        if organisme.connecteur == "boite":
+            continue
+        try:
+            connecteur = connecteurs.pour(organisme)
+        except ConnecteurIndisponible:
+            continue
+        lire = getattr(connecteur, "lire_accuses", None)
+        if lire is None:
+            continue
+        try:
+            accuses = await lire()
+        except Exception:  # noqa: BLE001 — the server may be down; the files stay for next time
+            journal_technique.warning("accuses_illisibles", organisme=organisme.code)
+            continue
+        if accuses:
+            total += await run_in_threadpool(noter_accuses, services, organisme.code, [tuple(a) for a in accuses])
+    return total
+
+
+async def livrer_periodiquement(services: Services, connecteurs: Connecteurs) -> None:
+    """The worker loop of a server process; several replicas may run it at once."""
+    dernier_releve = 0.0
+    boucle = asyncio.get_running_loop()
+    while True:
+        try:
+            traitees = await livrer_une_fois(services, connecteurs)
+            if boucle.time() - dernier_releve >= services.reglages.accuses_intervalle:
+                dernier_releve = boucle.time()
+                await relever_accuses(services, connecteurs)
+        except Exception:  # noqa: BLE001 — the database may be briefly away; try again
+            journal_technique.exception("livraison_cycle_en_erreur")
+            traitees = 0
+        if traitees == 0:
+            await asyncio.sleep(services.reglages.livraison_intervalle)

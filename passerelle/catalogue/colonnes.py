@@ -1,0 +1,107 @@
+"""Tabular form of a flux: the annex-1 column names (``NIRAssuré``...) as CSV headers.
+
+The names come from the models themselves (each field's title is the convention's name), so a
+batch file, a connector's export and the published schema cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic.fields import FieldInfo
+
+from passerelle.catalogue.signaux_retraite import Enveloppe
+
+SEPARATEUR_LISTE = "|"
+
+
+def nom_colonne(nom: str, champ: FieldInfo) -> str:
+    return champ.title or nom
+
+
+def _types(champ: FieldInfo) -> tuple[Any, ...]:
+    annotation = champ.annotation
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    candidats = typing.get_args(annotation) if union else (annotation,)
+    # Annotated[int, ...] → int
+    return tuple(typing.get_args(c)[0] if typing.get_origin(c) is typing.Annotated else c for c in candidats)
+
+
+def _est_liste(champ: FieldInfo) -> bool:
+    return any(typing.get_origin(c) is list for c in _types(champ))
+
+
+VRAI = {"true", "vrai", "oui", "1", "o"}
+FAUX = {"false", "faux", "non", "0", "n"}
+
+
+def _convertir(valeur: str, types_: tuple[Any, ...]) -> Any:
+    """A cell as the JSON value it stands for: CSV has only text, the models want numbers and
+    booleans typed. A cell that does not convert is passed on as text, for validation to name."""
+    if bool in types_:
+        if valeur.strip().lower() in VRAI:
+            return True
+        if valeur.strip().lower() in FAUX:
+            return False
+    if int in types_ and valeur.strip().lstrip("-").isdigit():
+        return int(valeur)
+    return valeur
+
+
+def colonnes(modele: type[Enveloppe]) -> list[tuple[str, str]]:
+    """(column name, field name) in model order."""
+    return [(nom_colonne(nom, champ), nom) for nom, champ in modele.model_fields.items()]
+
+
+@dataclass(frozen=True)
+class Correspondance:
+    """How the header of one CSV file maps onto a flux's fields."""
+
+    champs: tuple[str | None, ...]  # field name per column position (None: not a field)
+    listes: frozenset[str]
+    types: dict[str, tuple[Any, ...]]
+
+    def donnees(self, valeurs: list[str]) -> dict[str, Any]:
+        """One CSV row as the JSON object the single-message endpoint would receive."""
+        resultat: dict[str, Any] = {}
+        for champ, valeur in zip(self.champs, valeurs):
+            if champ is None or valeur == "":
+                continue  # an empty cell is an absent value, as the JSON would omit it
+            if champ in self.listes:
+                resultat[champ] = valeur.split(SEPARATEUR_LISTE)
+            else:
+                resultat[champ] = _convertir(valeur, self.types[champ])
+        return resultat
+
+
+class EnteteInvalide(ValueError):
+    def __init__(self, message: str, inconnues: list[str], manquantes: list[str]) -> None:
+        super().__init__(message)
+        self.inconnues = inconnues
+        self.manquantes = manquantes
+
+
+def correspondance(modele: type[Enveloppe], entete: list[str]) -> Correspondance:
+    par_colonne = {colonne: champ for colonne, champ in colonnes(modele)}
+    inconnues = [c for c in entete if c not in par_colonne]
+    doublons = sorted({c for c in entete if entete.count(c) > 1})
+    presentes = {par_colonne[c] for c in entete if c in par_colonne}
+    manquantes = [
+        colonne for colonne, champ in colonnes(modele)
+        if modele.model_fields[champ].is_required() and champ not in presentes
+    ]
+    if inconnues or manquantes or doublons:
+        parties = []
+        if inconnues:
+            parties.append("colonnes inconnues: " + ", ".join(inconnues))
+        if manquantes:
+            parties.append("colonnes obligatoires absentes: " + ", ".join(manquantes))
+        if doublons:
+            parties.append("colonnes en double: " + ", ".join(doublons))
+        raise EnteteInvalide("; ".join(parties), inconnues, manquantes)
+    listes = frozenset(nom for nom, champ in modele.model_fields.items() if _est_liste(champ))
+    types_ = {nom: _types(champ) for nom, champ in modele.model_fields.items()}
+    return Correspondance(tuple(par_colonne.get(c) for c in entete), listes, types_)
