@@ -16,7 +16,13 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from passerelle import __version__
-from passerelle.api import boite, flux, problemes, publiques
+from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.acheminement.livraison import livrer_periodiquement
+from passerelle.api import boite, flux, livraisons, lots, problemes, publiques
+from passerelle.api import journal as journal_api
+from passerelle.api import journal_auditeurs
+from passerelle import console
+from passerelle.journal.sequenceur import sequencer_periodiquement
 from passerelle.observabilite import configurer_logs
 from passerelle.reglages import Reglages
 from passerelle.services import Services, construire_services
@@ -48,11 +54,21 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
 
     @contextlib.asynccontextmanager
     async def cycle_de_vie(app: FastAPI) -> AsyncIterator[None]:
-        tache = asyncio.create_task(_purger_periodiquement(services))
+        connecteurs = Connecteurs(services)
+        taches = []
+        if services.reglages.travaux_de_fond:
+            taches = [
+                asyncio.create_task(_purger_periodiquement(services)),
+                asyncio.create_task(sequencer_periodiquement(services)),
+                asyncio.create_task(livrer_periodiquement(services, connecteurs)),
+            ]
         try:
             yield
         finally:
-            tache.cancel()
+            for tache in taches:
+                tache.cancel()
+            await asyncio.gather(*taches, return_exceptions=True)
+            await connecteurs.fermer()
 
     app = FastAPI(
         title="passerelle",
@@ -68,6 +84,11 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(flux.router)
     app.include_router(boite.router)
     app.include_router(publiques.router)
+    app.include_router(journal_api.router)
+    app.include_router(livraisons.router)
+    app.include_router(lots.router)
+    app.include_router(journal_auditeurs.router)
+    console.installer(app)
 
     @app.middleware("http")
     async def requete_id_et_log(request: Request, call_next: Any) -> Any:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
-import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -15,8 +12,11 @@ import typer
 import yaml
 
 from passerelle.annuaire.chargement import AnnuaireInvalide, charger_annuaire
-from passerelle.annuaire.cles import lire_privee_pem, lire_publique, privee_pem
+from passerelle.annuaire.cles import lire_publique, privee_pem
 from passerelle.annuaire.gestion import ajouter_cle, revoquer_cle
+from passerelle.journal.commandes import journal_app
+from passerelle.acheminement.commandes import app as livraisons_app
+from passerelle.client.commandes import enregistrer as enregistrer_commandes_client
 from passerelle.reglages import Mode, Reglages
 
 app = typer.Typer(help="passerelle — échanges sécurisés entre organismes de sécurité sociale", no_args_is_help=True)
@@ -24,14 +24,15 @@ cles_app = typer.Typer(help="Clés Ed25519 des organismes (annuaire)", no_args_i
 organismes_app = typer.Typer(help="Organismes de l'annuaire", no_args_is_help=True)
 conventions_app = typer.Typer(help="Conventions et ce qu'elles autorisent", no_args_is_help=True)
 schemas_app = typer.Typer(help="Schémas JSON publiés des flux", no_args_is_help=True)
-boite_app = typer.Typer(help="Client de référence: lire et acquitter sa boîte", no_args_is_help=True)
 secrets_app = typer.Typer(help="Secrets de la passerelle (clés de signature, d'index, de chiffrement)", no_args_is_help=True)
 app.add_typer(cles_app, name="cles")
 app.add_typer(organismes_app, name="organismes")
 app.add_typer(conventions_app, name="conventions")
 app.add_typer(schemas_app, name="schemas")
-app.add_typer(boite_app, name="boite")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(livraisons_app, name="livraisons")
+enregistrer_commandes_client(app)
+app.add_typer(journal_app, name="journal")
 
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
 
@@ -59,9 +60,13 @@ def serve(
     port: Optional[int] = typer.Option(None, "--port"),
     base: Optional[str] = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)"),
     config: Optional[Path] = typer.Option(None, "--config"),
+    secrets: Optional[Path] = typer.Option(None, "--secrets", help="fichier de secrets (défaut: PASSERELLE_SECRETS)"),
 ) -> None:
     """Démarrer la passerelle (SQLite et config/ par défaut)."""
     import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from passerelle.stockage.base import normaliser_url
 
     from passerelle.app import create_app
     from passerelle.secrets_deploiement import SecretsRefuses
@@ -69,7 +74,7 @@ def serve(
     surcharges: dict[str, object] = {}
     if developpement:
         surcharges["mode"] = Mode.developpement
-    for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config)):
+    for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config), ("secrets", secrets)):
         if valeur is not None:
             surcharges[nom] = valeur
     reglages = Reglages(**surcharges)
@@ -77,7 +82,8 @@ def serve(
         application = create_app(reglages)
     except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
         _erreur(f"démarrage refusé: {exc}")
-    typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {reglages.base})", err=True)
+    base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
+    typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {base_affichee})", err=True)
     uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False)
 
 
@@ -216,74 +222,12 @@ def secrets_generer(sortie: Path, keyid: str = typer.Option(..., "--keyid", help
     typer.echo(f"secrets écrits dans {sortie}")
 
 
-# --- client de référence ----------------------------------------------------------------------
+# --- auditeurs (passerelle/auditeurs/cli.py) ----------------------------------------------------
 
+from passerelle.auditeurs.cli import auditeurs_app, rapprocher  # noqa: E402
 
-def _client(url: str, keyid: str, cle: Optional[Path], agent: str, config: Path):  # type: ignore[no-untyped-def]
-    from passerelle.client import ClientPasserelle
-
-    chemin = cle or config / "developpement" / "cles" / f"{keyid}.pem"
-    if not chemin.is_file():
-        _erreur(f"clé privée introuvable: {chemin} (option --cle)")
-    return ClientPasserelle(url, lire_privee_pem(chemin.read_bytes()), keyid, agent)
-
-
-def _afficher(reponse) -> None:  # type: ignore[no-untyped-def]
-    typer.echo(json.dumps(reponse.donnees, ensure_ascii=False, indent=2))
-    if reponse.statut >= 400:
-        raise typer.Exit(code=1)
-
-
-UrlOption = typer.Option("http://127.0.0.1:8000", "--url", envvar="PASSERELLE_URL")
-KeyidOption = typer.Option(..., "--keyid", help="identifiant de la clé de l'organisme")
-CleOption = typer.Option(None, "--cle", help="clé privée PEM (défaut: config/developpement/cles/<keyid>.pem)")
-AgentOption = typer.Option(..., "--agent", help="l'agent pour qui la requête est faite (Passerelle-Agent)")
-
-
-@app.command()
-def envoyer(
-    flux: str,
-    fichier: Path = typer.Argument(..., help="fichier JSON du message ('-' pour l'entrée standard)"),
-    url: str = UrlOption,
-    keyid: str = KeyidOption,
-    cle: Optional[Path] = CleOption,
-    agent: str = AgentOption,
-    idempotence: Optional[str] = typer.Option(None, "--idempotence", help="Idempotency-Key (défaut: une clé neuve)"),
-    config: Path = ConfigOption,
-) -> None:
-    """Signer et envoyer un message comme un organisme; l'accusé de réception est vérifié (JWKS)."""
-    corps = sys.stdin.buffer.read() if str(fichier) == "-" else fichier.read_bytes()
-    with _client(url, keyid, cle, agent, config) as client:
-        _afficher(client.envoyer(flux, corps, cle_idempotence=idempotence or str(uuid.uuid4())))
-
-
-@boite_app.command("lire")
-def boite_lire(
-    url: str = UrlOption,
-    keyid: str = KeyidOption,
-    cle: Optional[Path] = CleOption,
-    agent: str = AgentOption,
-    curseur: Optional[str] = typer.Option(None, "--curseur"),
-    limite: int = typer.Option(50, "--limite"),
-    config: Path = ConfigOption,
-) -> None:
-    """Lire sa boîte (messages non acquittés, du plus ancien au plus récent)."""
-    with _client(url, keyid, cle, agent, config) as client:
-        _afficher(client.boite(curseur=curseur, limite=limite))
-
-
-@boite_app.command("acquitter")
-def boite_acquitter(
-    message_id: str,
-    url: str = UrlOption,
-    keyid: str = KeyidOption,
-    cle: Optional[Path] = CleOption,
-    agent: str = AgentOption,
-    config: Path = ConfigOption,
-) -> None:
-    """Acquitter un message: il quitte la boîte."""
-    with _client(url, keyid, cle, agent, config) as client:
-        _afficher(client.acquitter(message_id))
+app.add_typer(auditeurs_app, name="auditeurs")
+journal_app.command("rapprocher")(rapprocher)  # `passerelle journal rapprocher` (annexe 2)
 
 
 if __name__ == "__main__":

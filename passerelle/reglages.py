@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
@@ -38,11 +39,54 @@ class Reglages(BaseSettings):
     derive_horloge: int = Field(default=5, ge=0, description="tolerated clock skew, seconds")
     taille_max_corps: int = Field(default=1_048_576, ge=1024, description="bytes")
     boite_limite_max: int = Field(default=100, ge=1)
+    taille_max_lot: int = Field(default=1024 * 1024 * 1024, ge=1024, description="bytes of one batch")
+    lot_tranche: int = Field(default=500, ge=1, description="batch lines committed per transaction")
     relecture_annuaire: float = Field(
         default=1.0, ge=0, description="seconds between checks of the directory files for changes"
     )
+    livraison_tentatives_max: int = Field(default=10, ge=1, description="attempts before a dead letter")
+    livraison_delai_base: float = Field(default=2.0, gt=0, description="first retry delay, seconds (doubles)")
+    livraison_delai_max: float = Field(default=3600.0, gt=0, description="retry delay cap, seconds")
+    livraison_bail: float = Field(default=120.0, gt=0, description="lease of a claimed delivery, seconds")
+    livraison_intervalle: float = Field(default=0.5, gt=0, description="idle wait of the delivery worker")
+    livraison_lot: int = Field(default=200, ge=1, description="deliveries claimed per round")
+    accuses_intervalle: float = Field(default=60.0, gt=0, description="seconds between reads of acknowledgement files")
+    travaux_de_fond: bool = Field(
+        default=True, description="run the delivery worker, sequencer and purges inside the server process"
+    )
     hote: str = "127.0.0.1"
     port: int = 8000
+    origine_journal: str = Field(
+        default="passerelle.exemple/journal",
+        pattern=r"^[\x21-\x2a\x2c-\x7e]+$",
+        description="origin line of the journal's checkpoints and name of their note key (C2SP "
+        "tlog-checkpoint); MUST be set per deployment to a name no other log uses, e.g. "
+        "passerelle.cnaf.fr/journal — changing it later starts a different log for verifiers",
+    )
+    checkpoint_toutes_entrees: int = Field(
+        default=1000, ge=1, description="sign a checkpoint once this many entries are integrated"
+    )
+    checkpoint_toutes_secondes: float = Field(
+        default=10.0, gt=0, description="or once this many seconds have passed since the last one"
+    )
+    sequenceur_intervalle: float = Field(
+        default=1.0, ge=0, description="seconds between sequencer runs; 0 disables the background sequencer"
+    )
+    sequenceur_lot: int = Field(default=10_000, ge=1, description="max entries integrated per transaction")
+    console_cookie_securise: bool | None = Field(
+        default=None,
+        description="Secure flag of the auditors' console cookies (HTTPS only); default: on, "
+        "except in development mode",
+    )
+    # Demonstration only (passerelle/demo/horloge.py): refused outside development mode.
+    horloge_demo_debut: datetime | None = Field(
+        default=None, description="DEMO, development mode only: simulated instant the accelerated clock reads at "
+        "horloge_demo_origine (technical durations are then scaled by the factor)"
+    )
+    horloge_demo_facteur: float = Field(default=1.0, ge=1.0, le=1e8, description="DEMO: simulated seconds per real second")
+    horloge_demo_origine: float | None = Field(
+        default=None, description="DEMO: real Unix instant at which the clock reads horloge_demo_debut (default: start)"
+    )
 
     @property
     def developpement(self) -> bool:

@@ -43,6 +43,10 @@ class Services:
 
 def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_systeme) -> Services:
     """Load and check everything; any inconsistency stops the start with a precise message."""
+    if horloge is horloge_systeme and reglages.horloge_demo_debut is not None:
+        from passerelle.demo.horloge import installer  # demo clock: development mode only
+
+        reglages, horloge = installer(reglages)
     secrets = charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
     moteur = ouvrir(reglages.base)
     migrer(moteur)

@@ -1,0 +1,174 @@
+"""The journal's endpoints for organismes: checkpoint, RFC 9162 proofs, one entry.
+
+Proofs and checkpoints reveal no personal data (hashes and sizes), so reading them is not
+journaled; reading an entry is an access to what the gateway recorded about someone, so it is
+(decision ``consulte_journal``). An organisme sees only the entries that name it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.engine import Connection
+
+from passerelle.api.commun import executer_authentifie, executer_authentifie_brut, services_de
+from passerelle.api.journal_auditeurs import entree_pour_auditeur, est_auditeur, executer_auditeur, executer_auditeur_json
+from passerelle.api.problemes import reponses_openapi
+from passerelle.erreurs import Introuvable
+from passerelle.journal.ecriture import Decision
+from passerelle.journal.preuves import (
+    EntreeJournal,
+    coherence_json,
+    dernier_checkpoint,
+    inclusion_json,
+    lire_entree,
+    preuve_coherence_stockee,
+    preuve_inclusion_stockee,
+)
+from passerelle.journal.sequenceur import cles_verification
+from passerelle.reception.transaction import Trace
+from passerelle.services import Services
+from passerelle.signature.authentification import Appelant
+
+router = APIRouter(tags=["journal"])
+
+MEDIA_NOTE = "text/plain; charset=utf-8"
+ENTETE_CLE = "Passerelle-Cle-Journal"
+TAILLE_MAX = (1 << 63) - 1  # what the database's BIGINT holds
+
+
+def cles_journal(services: Services) -> list[str]:
+    secrets = services.secrets
+    return cles_verification(secrets.cles_signature, secrets.signature_active, services.reglages.origine_journal)
+
+
+def reponse_entree(entree: EntreeJournal) -> Response:
+    """Exactly the bytes that were hashed into the tree: the caller can recompute the leaf."""
+    return Response(entree.octets, media_type="application/json")
+
+
+def visible_par(entree: EntreeJournal, organisme: str) -> bool:
+    return organisme in (entree.organisme, entree.destinataire)
+
+
+def decision_consultation(services: Services, appelant: Appelant, entree: EntreeJournal) -> Decision:
+    return Decision(
+        decision="consulte_journal",
+        horodatage=services.horloge(),
+        flux=entree.flux,
+        message=entree.message,
+        organisme=appelant.organisme.code,
+        keyid=appelant.cle.keyid,
+        agent=appelant.agent,
+        robot=appelant.cle.robot,
+        nir_index=entree.nir_index,
+        details={"index": entree.index},
+    )
+
+
+_NOTE = {
+    200: {
+        "description": "Checkpoint C2SP (tlog-checkpoint) dans une note signée C2SP (Ed25519); "
+        f"l'en-tête {ENTETE_CLE} donne la clé de vérification de la note",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/v1/journal/cle",
+    summary="Clés de vérification des checkpoints (format <nom>+<id>+<clé>, une par ligne, l'active d'abord)",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "clés de vérification de notes C2SP", "content": {"text/plain": {}}}},
+)
+async def cle(request: Request) -> PlainTextResponse:
+    lignes = cles_journal(services_de(request))
+    return PlainTextResponse("".join(ligne + "\n" for ligne in lignes), media_type=MEDIA_NOTE,
+                             headers={"cache-control": "public, max-age=300"})
+
+
+@router.get(
+    "/v1/journal/checkpoint",
+    summary="Dernier checkpoint signé du journal (note C2SP en texte)",
+    response_class=PlainTextResponse,
+    responses={**_NOTE, **reponses_openapi(401, 404)},
+)
+async def checkpoint(request: Request) -> PlainTextResponse:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> str:
+        note = dernier_checkpoint(connexion)
+        if note is None:
+            raise Introuvable("checkpoint_absent", "le séquenceur n'a encore signé aucun checkpoint")
+        return note
+
+    executer_ = executer_auditeur if est_auditeur(request) else executer_authentifie_brut  # auditeurs: Bearer
+    note = await executer_(request, "journal_checkpoint", travail)
+    entetes = {ENTETE_CLE: cles_journal(services_de(request))[0], "cache-control": "no-cache"}
+    return PlainTextResponse(note, media_type=MEDIA_NOTE, headers=entetes)
+
+
+@router.get(
+    "/v1/journal/preuves/inclusion",
+    summary="Preuve d'inclusion RFC 9162 de la feuille « index » dans l'arbre de taille « taille »",
+    responses={
+        200: {
+            "description": '{"index": I, "taille": N, "chemin": [hashes base64]}, du plus profond au plus haut',
+        },
+        **reponses_openapi(400, 401, 409),
+    },
+)
+async def preuve_inclusion(
+    request: Request,
+    index: int = Query(ge=0, le=TAILLE_MAX, description="index (à partir de 0) de la feuille, p. ex. journal_index"),
+    taille: int = Query(ge=1, le=TAILLE_MAX, description="taille de l'arbre, p. ex. celle d'un checkpoint"),
+) -> Response:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+        return inclusion_json(preuve_inclusion_stockee(connexion, index, taille))
+
+    executer_ = executer_auditeur_json if est_auditeur(request) else executer_authentifie  # auditeurs: Bearer
+    return await executer_(request, "journal_preuve", travail)
+
+
+@router.get(
+    "/v1/journal/preuves/coherence",
+    summary="Preuve de cohérence RFC 9162 entre les arbres de tailles « de » et « a »",
+    responses={
+        200: {"description": '{"de": M, "a": N, "chemin": [hashes base64]}; vide si de = 0 ou de = a'},
+        **reponses_openapi(400, 401, 409),
+    },
+)
+async def preuve_coherence(
+    request: Request,
+    de: int = Query(ge=0, le=TAILLE_MAX, description="ancienne taille (celle d'un checkpoint déjà vérifié)"),
+    a: int = Query(ge=0, le=TAILLE_MAX, description="nouvelle taille"),
+) -> Response:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+        return coherence_json(preuve_coherence_stockee(connexion, de, a))
+
+    executer_ = executer_auditeur_json if est_auditeur(request) else executer_authentifie  # auditeurs: Bearer
+    return await executer_(request, "journal_preuve", travail)
+
+
+@router.get(
+    "/v1/journal/entrees/{index}",
+    summary="Une entrée du journal, octet pour octet ce qui a été haché (organismes nommés dans l'entrée)",
+    response_class=Response,
+    responses={
+        200: {"description": "JSON canonique RFC 8785 de l'entrée", "content": {"application/json": {}}},
+        **reponses_openapi(400, 401, 404),
+    },
+)
+async def entree(
+    request: Request, index: int = Path(ge=0, le=TAILLE_MAX, description="index de l'entrée (journal_index)")
+) -> Response:
+    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> EntreeJournal:
+        lue = lire_entree(connexion, index)
+        if lue is None or not visible_par(lue, appelant.organisme.code):
+            raise Introuvable("entree_inconnue", f"aucune entrée {index} du journal n'est visible de {appelant.organisme.code}")
+        services.journal.ecrire(connexion, decision_consultation(services, appelant, lue))
+        return lue
+
+    if est_auditeur(request):  # auditeurs: Bearer, dans leur portée (passerelle/api/journal_auditeurs.py)
+        return reponse_entree(await executer_auditeur(request, "journal_entree", entree_pour_auditeur(index)))
+    return reponse_entree(await executer_authentifie_brut(request, "journal_entree", travail))

@@ -1,0 +1,246 @@
+"""Search, timelines and export in the console.
+
+A NIR is only ever sent by POST and never written back into a page, a link or a URL: once
+searched, the person is carried from page to page by its blind index, in hidden fields, so it
+lands in no access log, no browser history, no Referer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.engine import Connection
+from starlette.datastructures import FormData
+
+from passerelle.auditeurs.consultation import (
+    EntreeExposee,
+    exporter_pour,
+    rechercher_pour,
+)
+from passerelle.console.pages import (
+    NonConnecte,
+    agir,
+    contexte_session,
+    page_erreur,
+    rendre,
+    session_seule,
+    vers_connexion,
+)
+from passerelle.console.session import Session
+from passerelle.erreurs import ErreurChamp, Refus
+from passerelle.journal.recherche import Criteres, Ordre, criteres
+from passerelle.reception.transaction import Trace
+from passerelle.services import Services
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+CHAMPS = ("organisme", "agent", "robot", "flux", "decision", "message", "du", "au")
+DECISIONS = (
+    "accepte", "refuse", "consulte", "acquitte", "consulte_journal", "recherche_auditeur", "export_auditeur",
+    "connexion_auditeur", "rapprochement", "auditeur_cree", "auditeur_desactive",
+)
+LIMITE_PAGE = 50
+
+
+def _texte(formulaire: FormData, nom: str, taille: int = 256) -> str:
+    valeur = formulaire.get(nom)
+    return valeur.strip()[:taille] if isinstance(valeur, str) else ""
+
+
+def _instant(texte: str, champ: str, erreurs: list[ErreurChamp]) -> datetime | None:
+    """``datetime-local`` values are read as UTC, as the form's labels say."""
+    if not texte:
+        return None
+    try:
+        instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
+    except ValueError:
+        erreurs.append(ErreurChamp(champ, "date et heure attendues (AAAA-MM-JJTHH:MM)"))
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[str, str]]:
+    """The criteria of a form, and the visible values to put back in it (never the NIR)."""
+    valeurs = {nom: _texte(formulaire, nom) for nom in CHAMPS}
+    erreurs: list[ErreurChamp] = []
+    du = _instant(valeurs["du"], "du", erreurs)
+    au = _instant(valeurs["au"], "au", erreurs)
+    if erreurs:
+        raise Refus(code="criteres_invalides", detail="un critère de recherche est invalide", erreurs=erreurs)
+    nir_index = _texte(formulaire, "nir_index", 64) if _texte(formulaire, "garder_personne") else ""
+    choisis = criteres(
+        services.journal,
+        nir=_texte(formulaire, "nir", 32) or None,
+        nir_index=nir_index or None,
+        organisme=valeurs["organisme"] or None,
+        agent=valeurs["agent"] or None,
+        robot=valeurs["robot"] or None,
+        flux=valeurs["flux"] or None,
+        decision=valeurs["decision"] or None,
+        message=valeurs["message"] or None,
+        du=du,
+        au=au,
+    )
+    return choisis, valeurs
+
+
+def _caches(c: Criteres, valeurs: dict[str, str]) -> dict[str, str]:
+    """Hidden fields that carry a search to its next page, its export or its timeline."""
+    caches = {nom: valeur for nom, valeur in valeurs.items() if valeur}
+    if c.nir_index:
+        caches["nir_index"] = c.nir_index
+        caches["garder_personne"] = "1"
+    return caches
+
+
+def _vue(octets_index: list[tuple[int, bytes]]) -> list[dict[str, Any]]:
+    return [{"index": i, "contenu": EntreeExposee(i, o).contenu()} for i, o in octets_index]
+
+
+@router.get("/recherche")
+async def formulaire_recherche(request: Request) -> Response:
+    session = await session_seule(request)
+    if session is None:
+        return vers_connexion()
+    services = request.app.state.services
+    contexte = contexte_session(
+        services, session, "recherche", "Recherche dans le journal",
+        valeurs={}, personne=None, resultats=None, decisions=DECISIONS, erreurs=[],
+    )
+    return rendre(request, "recherche.html", contexte)
+
+
+@router.post("/recherche")
+async def rechercher(request: Request) -> Response:
+    formulaire = await request.form()
+    ordre: Ordre = "asc" if _texte(formulaire, "ordre") == "asc" else "desc"
+    curseur = _texte(formulaire, "curseur", 64) or None
+    valeurs_vues: dict[str, str] = {nom: _texte(formulaire, nom) for nom in CHAMPS}
+
+    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        choisis, valeurs = _criteres(services, formulaire)
+        page = rechercher_pour(
+            services, connexion, session.auditeur, choisis, canal="console", ordre=ordre, curseur=curseur,
+            limite=LIMITE_PAGE,
+        )
+        return contexte_session(
+            services, session, "recherche", "Recherche dans le journal",
+            valeurs=valeurs, personne=choisis.nir_index, decisions=DECISIONS, erreurs=[], ordre=ordre,
+            resultats=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
+            caches=_caches(choisis, valeurs), suite=curseur is not None, vide=choisis.vide(),
+        )
+
+    try:
+        contexte = await agir(request, "recherche", travail, jeton=_texte(formulaire, "jeton", 64))
+    except NonConnecte:
+        return vers_connexion()
+    except Refus as refus:
+        session = await session_seule(request)
+        if session is None or refus.code != "criteres_invalides":
+            return page_erreur(request, refus, session)
+        contexte = contexte_session(
+            request.app.state.services, session, "recherche", "Recherche dans le journal",
+            valeurs=valeurs_vues, personne=None, resultats=None, decisions=DECISIONS, erreurs=refus.erreurs,
+        )
+        return rendre(request, "recherche.html", contexte, statut=400)
+    return rendre(request, "recherche.html", contexte)
+
+
+async def _chronologie(request: Request, titre: str, choisis_de: Any, jeton: str | None, curseur: str | None) -> Response:
+    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        choisis = choisis_de(services)
+        page = rechercher_pour(
+            services, connexion, session.auditeur, choisis, canal="console", ordre="asc", curseur=curseur,
+            limite=200, operation="chronologie",
+        )
+        return contexte_session(
+            services, session, "chronologie", titre,
+            entrees=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
+            caches=_caches(choisis, {"message": choisis.message or ""}), personne=choisis.nir_index,
+        )
+
+    try:
+        contexte = await agir(request, "chronologie", travail, jeton=jeton)
+    except NonConnecte:
+        return vers_connexion()
+    except Refus as refus:
+        return page_erreur(request, refus, await session_seule(request))
+    return rendre(request, "chronologie.html", contexte)
+
+
+@router.post("/chronologie")
+async def chronologie_personne(request: Request) -> Response:
+    """Every entry about one person (or one message), oldest first."""
+    formulaire = await request.form()
+
+    def choisis_de(services: Services) -> Criteres:
+        c = criteres(
+            services.journal,
+            nir=_texte(formulaire, "nir", 32) or None,
+            nir_index=_texte(formulaire, "nir_index", 64) or None,
+            message=_texte(formulaire, "message", 36) or None,
+        )
+        if c.nir_index is None and c.message is None:
+            raise Refus(code="criteres_invalides", detail="une chronologie porte sur une personne ou un message")
+        return c
+
+    titre = "Chronologie de la personne" if _texte(formulaire, "nir_index") or _texte(formulaire, "nir") else "Chronologie du message"
+    return await _chronologie(
+        request, titre, choisis_de, _texte(formulaire, "jeton", 64), _texte(formulaire, "curseur", 64) or None
+    )
+
+
+@router.get("/messages/{message_id}")
+async def chronologie_message(request: Request, message_id: str) -> Response:
+    """A message id is no personal data: its timeline may be a plain link."""
+    return await _chronologie(
+        request, "Chronologie du message",
+        lambda services: criteres(services.journal, message=message_id[:36]),
+        None, request.query_params.get("curseur"),
+    )
+
+
+COLONNES_EXPORT = (
+    "index", "horodatage", "decision", "code", "flux", "message", "organisme", "destinataire", "cle", "agent",
+    "robot", "nir", "empreinte", "convention",
+)
+
+
+@router.post("/export")
+async def exporter(request: Request) -> Response:
+    """CSV of every entry matching the search (oldest first); the export is itself journaled."""
+    formulaire = await request.form()
+
+    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> tuple[str, bool]:
+        choisis, _ = _criteres(services, formulaire)
+        lues, tronque = exporter_pour(services, connexion, session.auditeur, choisis, canal="console")
+        tampon = io.StringIO()
+        ecrivain = csv.writer(tampon, delimiter=";", lineterminator="\r\n")
+        ecrivain.writerow([*COLONNES_EXPORT, "feuille_sha256", "entree_rfc8785"])
+        for e in lues:
+            exposee = EntreeExposee(e.index, e.octets)
+            contenu = exposee.contenu()
+            ligne = [e.index] + [contenu.get(c, "") for c in COLONNES_EXPORT[1:]]
+            ecrivain.writerow([*ligne, exposee.feuille.hex(), e.octets.decode("utf-8")])
+        return tampon.getvalue(), tronque
+
+    try:
+        texte, tronque = await agir(request, "export", travail, jeton=_texte(formulaire, "jeton", 64))
+    except NonConnecte:
+        return vers_connexion()
+    except Refus as refus:
+        return page_erreur(request, refus, await session_seule(request))
+    nom = datetime.now(timezone.utc).strftime("journal-%Y%m%dT%H%M%SZ.csv")
+    entetes = {
+        "Content-Disposition": f'attachment; filename="{nom}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if tronque:
+        entetes["Passerelle-Export-Tronque"] = "1"
+    return Response(texte.encode("utf-8"), media_type="text/csv; charset=utf-8", headers=entetes)

@@ -1,0 +1,127 @@
+"""``passerelle journal …``: sequence by hand, export, verify offline.
+
+``verifier`` imports nothing but the pure verifier: an auditor runs it far from any gateway.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+journal_app = typer.Typer(
+    help="Journal (notariat): séquenceur, export et vérification hors ligne", no_args_is_help=True
+)
+
+BaseOption = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: PASSERELLE_BASE ou sqlite:///passerelle.db)")
+ConfigOption = typer.Option(None, "--config", help="dossier de configuration (défaut: PASSERELLE_CONFIG ou config)")
+DeveloppementOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
+
+
+def _reglages(base: Optional[str], config: Optional[Path], developpement: bool):  # type: ignore[no-untyped-def]
+    from passerelle.reglages import Mode, Reglages
+
+    surcharges: dict[str, object] = {}
+    if developpement:
+        surcharges["mode"] = Mode.developpement
+    if base is not None:
+        surcharges["base"] = base
+    if config is not None:
+        surcharges["config"] = config
+    return Reglages(**surcharges)
+
+
+def _secrets(reglages):  # type: ignore[no-untyped-def]
+    from passerelle.secrets_deploiement import SecretsRefuses, charger_secrets
+
+    try:
+        return charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
+    except SecretsRefuses as exc:
+        typer.secho(f"secrets refusés: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+
+
+@journal_app.command("sequencer")
+def sequencer(
+    base: Optional[str] = BaseOption,
+    config: Optional[Path] = ConfigOption,
+    developpement: bool = DeveloppementOption,
+    forcer: bool = typer.Option(False, "--forcer", help="signer un checkpoint dès qu'une entrée est nouvelle"),
+) -> None:
+    """Intégrer les entrées en attente (un lot) et signer un checkpoint s'il est dû."""
+    from datetime import datetime, timezone
+
+    from passerelle.journal.sequenceur import IncoherenceJournal, integrer
+    from passerelle.stockage.base import ouvrir
+
+    reglages = _reglages(base, config, developpement)
+    secrets = _secrets(reglages)
+    moteur = ouvrir(reglages.base)
+    try:
+        with moteur.begin() as connexion:
+            resultat = integrer(
+                connexion, secrets.cle_signature, reglages.origine_journal, reglages.origine_journal,
+                datetime.now(timezone.utc), lot_max=reglages.sequenceur_lot,
+                toutes_entrees=reglages.checkpoint_toutes_entrees,
+                toutes_secondes=reglages.checkpoint_toutes_secondes, forcer=forcer,
+                cles_anterieures=[c.public_key() for c in secrets.cles_signature.values()],
+            )
+    except IncoherenceJournal as exc:
+        typer.secho(f"JOURNAL INCOHÉRENT, rien n'a été signé: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        moteur.dispose()
+    if not resultat.verrou:
+        typer.echo("un autre séquenceur tient le verrou: rien à faire")
+        return
+    signe = f"; checkpoint signé à la taille {resultat.checkpoint.taille}" if resultat.checkpoint else ""
+    typer.echo(f"{resultat.integrees} entrées intégrées, taille {resultat.taille}{signe}")
+
+
+@journal_app.command("exporter")
+def exporter(
+    sortie: Path = typer.Argument(..., help="dossier à créer (vide ou absent)"),
+    base: Optional[str] = BaseOption,
+    config: Optional[Path] = ConfigOption,
+    developpement: bool = DeveloppementOption,
+) -> None:
+    """Exporter le journal jusqu'au dernier checkpoint: entrées, feuilles, checkpoints, clé."""
+    from datetime import datetime, timezone
+
+    from passerelle.journal.export import ExportImpossible, exporter as ecrire_export
+    from passerelle.journal.sequenceur import cles_verification
+    from passerelle.stockage.base import ouvrir
+
+    reglages = _reglages(base, config, developpement)
+    secrets = _secrets(reglages)
+    cles = cles_verification(secrets.cles_signature, secrets.signature_active, reglages.origine_journal)
+    moteur = ouvrir(reglages.base)
+    try:
+        manifeste = ecrire_export(moteur, sortie, cles, reglages.origine_journal, datetime.now(timezone.utc))
+    except ExportImpossible as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    finally:
+        moteur.dispose()
+    typer.echo(f"{manifeste.entrees} entrées et {manifeste.checkpoints} checkpoints exportés dans {sortie}/")
+
+
+@journal_app.command("verifier")
+def verifier(
+    export: Path = typer.Argument(..., help="dossier écrit par « passerelle journal exporter »"),
+    cle: Optional[Path] = typer.Option(None, "--cle", help="clé(s) de vérification obtenue(s) hors de l'export"),
+    checkpoint: list[Path] = typer.Option(
+        [], "--checkpoint", help="checkpoint signé obtenu ailleurs (GET /v1/journal/checkpoint); répétable"
+    ),
+) -> None:
+    """Vérifier un export hors ligne; code de sortie 0 = intègre, 1 = altéré."""
+    from passerelle.journal.verificateur import verifier_export
+
+    rapport = verifier_export(
+        export,
+        cle_confiance=cle.read_text("utf-8") if cle else None,
+        checkpoints_externes=[c.read_bytes() for c in checkpoint],
+    )
+    typer.echo(rapport.texte(), nl=False)
+    raise typer.Exit(code=0 if rapport.ok else 1)

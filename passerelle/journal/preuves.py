@@ -1,0 +1,207 @@
+"""Reading the journal's tree from the database: proofs, checkpoints, single entries.
+
+Proofs are only given at sizes the sequencer has integrated: every hash they need is then a
+stored complete subtree (``journal_noeuds``), fetched in ONE query per proof, so a proof costs
+O(log n) rows whatever the size of the log. Answers are plain data; the contract's JSON shape
+is produced by :func:`inclusion_json` and :func:`coherence_json` so that the API and the
+auditors' console say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from passerelle.erreurs import Refus
+from passerelle.journal.merkle import (
+    Adresse,
+    Lecteur,
+    Noeud,
+    noeuds_coherence,
+    noeuds_inclusion,
+    calculer_noeud,
+)
+from passerelle.stockage.tables import journal, journal_checkpoints, journal_integration, journal_noeuds
+
+__all__ = [
+    "PreuveInclusion",
+    "PreuveCoherence",
+    "EntreeJournal",
+    "lire_noeuds",
+    "lecteur",
+    "taille_integree",
+    "preuve_inclusion_stockee",
+    "preuve_coherence_stockee",
+    "dernier_checkpoint",
+    "inclusion_json",
+    "coherence_json",
+    "lire_entree",
+]
+
+
+@dataclass(frozen=True)
+class PreuveInclusion:
+    index: int
+    taille: int
+    chemin: list[bytes]
+
+
+@dataclass(frozen=True)
+class PreuveCoherence:
+    de: int
+    a: int
+    chemin: list[bytes]
+
+
+@dataclass(frozen=True)
+class EntreeJournal:
+    """One stored entry: the exact hashed bytes plus the columns that decide who may read it."""
+
+    index: int
+    octets: bytes
+    organisme: str | None
+    destinataire: str | None
+    flux: str | None
+    message: str | None
+    nir_index: str | None
+
+
+# --------------------------------------------------------------------------- stored nodes
+
+
+_PAR_REQUETE = 64
+_NOEUDS = sa.select(journal_noeuds.c.niveau, journal_noeuds.c.index, journal_noeuds.c.hash).where(
+    sa.or_(
+        *(
+            sa.and_(journal_noeuds.c.niveau == sa.bindparam(f"n{k}"), journal_noeuds.c.index == sa.bindparam(f"i{k}"))
+            for k in range(_PAR_REQUETE)
+        )
+    )
+)
+"""One statement of fixed shape, built and compiled once: an OR of primary-key equalities (SQLite
+scans the table for a row-value IN), unused slots padded with an address that does not exist.
+Building the expression per proof cost more than the query itself."""
+
+
+def lire_noeuds(connexion: Connection, adresses: Iterable[Adresse]) -> dict[tuple[int, int], bytes]:
+    """Fetch the given complete subtrees in one round trip (per 64); absent ones are missing."""
+    cles = sorted({(a.niveau, a.index) for a in adresses})
+    stock: dict[tuple[int, int], bytes] = {}
+    for debut in range(0, len(cles), _PAR_REQUETE):
+        morceau = cles[debut : debut + _PAR_REQUETE]
+        morceau += [(-1, -1)] * (_PAR_REQUETE - len(morceau))
+        parametres = {}
+        for k, (niveau, index) in enumerate(morceau):
+            parametres[f"n{k}"], parametres[f"i{k}"] = niveau, index
+        for niveau, index, h in connexion.execute(_NOEUDS, parametres):
+            stock[(niveau, index)] = bytes(h)
+    return stock
+
+
+def lecteur(connexion: Connection, noeuds: Iterable[Noeud]) -> Lecteur:
+    """A ``lire`` over the parts of ``noeuds``, pre-fetched; a missing node is a storage fault."""
+    stock = lire_noeuds(connexion, (p for n in noeuds for p in n.parties))
+
+    def lire(niveau: int, index: int) -> bytes:
+        try:
+            return stock[(niveau, index)]
+        except KeyError:
+            raise LookupError(f"nœud ({niveau}, {index}) absent de journal_noeuds") from None
+
+    return lire
+
+
+def taille_integree(connexion: Connection) -> int:
+    return int(connexion.execute(sa.select(journal_integration.c.taille).where(journal_integration.c.id == 1)).scalar_one())
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+def _taille_disponible(connexion: Connection, taille: int) -> None:
+    integree = taille_integree(connexion)
+    if taille > integree:
+        raise Refus(
+            code="taille_non_integree",
+            detail=f"l'arbre du journal ne compte encore que {integree} feuilles intégrées, pas {taille}; "
+            "demandez une taille au plus égale à celle du dernier checkpoint",
+            statut=409,
+            titre="Taille pas encore intégrée",
+        )
+
+
+def preuve_inclusion_stockee(connexion: Connection, index: int, taille: int) -> PreuveInclusion:
+    """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``taille`` leaves."""
+    if index >= taille:
+        raise Refus(
+            code="index_hors_arbre",
+            detail=f"l'index {index} n'est pas dans un arbre de {taille} feuilles (index < taille attendu)",
+        )
+    _taille_disponible(connexion, taille)
+    noeuds = noeuds_inclusion(index, taille)
+    lire = lecteur(connexion, noeuds)
+    return PreuveInclusion(index, taille, [calculer_noeud(n, lire) for n in noeuds])
+
+
+def preuve_coherence_stockee(connexion: Connection, de: int, a: int) -> PreuveCoherence:
+    """RFC 9162 consistency proof from size ``de`` to size ``a`` (empty when de is 0 or a)."""
+    if de > a:
+        raise Refus(
+            code="tailles_inversees",
+            detail=f"la taille de départ {de} dépasse la taille d'arrivée {a} (de ≤ a attendu)",
+        )
+    _taille_disponible(connexion, a)
+    noeuds = noeuds_coherence(de, a)
+    lire = lecteur(connexion, noeuds)
+    return PreuveCoherence(de, a, [calculer_noeud(n, lire) for n in noeuds])
+
+
+def _b64(chemin: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode("ascii") for h in chemin]
+
+
+def inclusion_json(preuve: PreuveInclusion) -> dict[str, object]:
+    return {"index": preuve.index, "taille": preuve.taille, "chemin": _b64(preuve.chemin)}
+
+
+def coherence_json(preuve: PreuveCoherence) -> dict[str, object]:
+    return {"de": preuve.de, "a": preuve.a, "chemin": _b64(preuve.chemin)}
+
+
+# --------------------------------------------------------------------------- checkpoints, entries
+
+
+def dernier_checkpoint(connexion: Connection) -> str | None:
+    """The latest signed note, verbatim, or None before the sequencer's first run."""
+    return connexion.execute(
+        sa.select(journal_checkpoints.c.note).order_by(journal_checkpoints.c.taille.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def lire_entree(connexion: Connection, index: int) -> EntreeJournal | None:
+    ligne = connexion.execute(
+        sa.select(
+            journal.c.index,
+            journal.c.entree,
+            journal.c.organisme,
+            journal.c.destinataire,
+            journal.c.flux,
+            journal.c.message_id,
+            journal.c.nir_index,
+        ).where(journal.c.index == index)
+    ).first()
+    if ligne is None:
+        return None
+    return EntreeJournal(
+        index=int(ligne.index),
+        octets=bytes(ligne.entree),
+        organisme=ligne.organisme,
+        destinataire=ligne.destinataire,
+        flux=ligne.flux,
+        message=ligne.message_id,
+        nir_index=ligne.nir_index,
+    )

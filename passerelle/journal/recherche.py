@@ -1,0 +1,238 @@
+"""Searching the journal: by person (blind index), organisme, agent, robot, flux, decision, message
+and period, paged by keyset on the leaf index, within an auditor's scope.
+
+Millions of entries must answer in milliseconds, so no query ever sorts "every entry about X":
+each one is an equality on an indexed column read along a ``(column, index)`` index, stopping
+after one page. "Organisme X" means X sent it *or* X received it; an OR over two columns cannot
+walk one index in order, so it becomes one ordered branch per column (and per organisme of a
+scope) whose pages are merged here — the union of the branches' first pages holds the global
+first page. A NIR or a message id is selective enough to be read whole and filtered.
+
+The clear NIR never reaches this module: :func:`criteres` turns it into its keyed blind index
+(and refuses what cannot be a NIR, so a typo is told rather than silently finding nothing).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from passerelle.catalogue.nir import normaliser_nir
+from passerelle.erreurs import ErreurChamp, Refus
+from passerelle.journal.ecriture import Journal, horodatage_texte
+from passerelle.stockage.tables import journal
+
+Ordre = Literal["desc", "asc"]
+LIMITE_MAX = 200
+_INDEX_AVEUGLE = re.compile(r"^[0-9a-f]{64}$")
+_TEXTE_COURT = 256
+
+
+@dataclass(frozen=True)
+class Criteres:
+    """What an auditor looks for; only a blind index stands for a person."""
+
+    nir_index: str | None = None
+    organisme: str | None = None
+    agent: str | None = None
+    robot: str | None = None
+    flux: str | None = None
+    decision: str | None = None
+    message: str | None = None
+    du: datetime | None = None
+    au: datetime | None = None
+
+    def en_details(self) -> dict[str, Any]:
+        """The criteria as they are journaled: no clear NIR exists here to leak."""
+        details: dict[str, Any] = {}
+        for nom, valeur in asdict(self).items():
+            if isinstance(valeur, datetime):
+                details[nom] = horodatage_texte(valeur)
+            elif valeur is not None:
+                details[nom] = valeur
+        return details
+
+    def vide(self) -> bool:
+        return not self.en_details()
+
+
+@dataclass(frozen=True)
+class EntreeLue:
+    index: int
+    octets: bytes
+    organisme: str | None
+    destinataire: str | None
+
+    def contenu(self) -> dict[str, Any]:
+        return json.loads(self.octets)
+
+
+@dataclass(frozen=True)
+class Page:
+    entrees: list[EntreeLue]
+    curseur_suivant: str | None
+
+
+def criteres(
+    journal_: Journal,
+    *,
+    nir: str | None = None,
+    nir_index: str | None = None,
+    organisme: str | None = None,
+    agent: str | None = None,
+    robot: str | None = None,
+    flux: str | None = None,
+    decision: str | None = None,
+    message: str | None = None,
+    du: datetime | None = None,
+    au: datetime | None = None,
+) -> Criteres:
+    """Check raw criteria (every fault listed) and blind-index the NIR server-side."""
+    erreurs: list[ErreurChamp] = []
+
+    def texte(nom: str, valeur: str | None) -> str | None:
+        if valeur is None or not valeur.strip():
+            return None
+        if len(valeur) > _TEXTE_COURT:
+            erreurs.append(ErreurChamp(nom, f"au plus {_TEXTE_COURT} caractères"))
+            return None
+        return valeur.strip()
+
+    index_calcule: str | None = None
+    if nir is not None and nir.strip():
+        try:
+            index_calcule = journal_.index_nir(normaliser_nir(nir))
+        except ValueError as exc:
+            erreurs.append(ErreurChamp("nir", str(exc)))
+    if nir_index is not None and nir_index.strip():
+        if not _INDEX_AVEUGLE.fullmatch(nir_index.strip()):
+            erreurs.append(ErreurChamp("nir_index", "index aveugle attendu: 64 caractères hexadécimaux minuscules"))
+        elif index_calcule is not None and index_calcule != nir_index.strip():
+            erreurs.append(ErreurChamp("nir_index", "ne pas donner à la fois un NIR et un autre index aveugle"))
+        else:
+            index_calcule = nir_index.strip()
+    if du is not None and au is not None and au <= du:
+        erreurs.append(ErreurChamp("au", "la fin de période (exclue) doit suivre son début"))
+    for nom, instant in (("du", du), ("au", au)):
+        if instant is not None and instant.tzinfo is None:
+            erreurs.append(ErreurChamp(nom, "préciser le fuseau (Z pour UTC)"))
+    resultat = Criteres(
+        nir_index=index_calcule,
+        organisme=texte("organisme", organisme),
+        agent=texte("agent", agent),
+        robot=texte("robot", robot),
+        flux=texte("flux", flux),
+        decision=texte("decision", decision),
+        message=texte("message", message),
+        du=du,
+        au=au,
+    )
+    if erreurs:
+        raise Refus(
+            code="criteres_invalides",
+            detail="un critère de recherche est invalide",
+            statut=400,
+            erreurs=erreurs,
+        )
+    return resultat
+
+
+def _curseur(ordre: Ordre, index: int) -> str:
+    return base64.urlsafe_b64encode(f"{ordre[0]}{index}".encode("ascii")).decode("ascii").rstrip("=")
+
+
+def lire_curseur(texte: str | None, ordre: Ordre) -> int | None:
+    if not texte:
+        return None
+    try:
+        brut = base64.urlsafe_b64decode(texte + "=" * (-len(texte) % 4)).decode("ascii")
+        if brut[:1] != ordre[0] or not brut[1:].isdigit():
+            raise ValueError(brut)
+        return int(brut[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Refus(
+            code="curseur_invalide",
+            detail="le curseur doit être un curseur_suivant rendu par une recherche dans le même ordre",
+        ) from exc
+
+
+def _filtres_communs(c: Criteres) -> list[sa.ColumnElement[bool]]:
+    filtres: list[sa.ColumnElement[bool]] = []
+    for colonne, valeur in (
+        (journal.c.nir_index, c.nir_index),
+        (journal.c.agent, c.agent),
+        (journal.c.robot, c.robot),
+        (journal.c.flux, c.flux),
+        (journal.c.decision, c.decision),
+        (journal.c.message_id, c.message),
+    ):
+        if valeur is not None:
+            filtres.append(colonne == valeur)
+    if c.du is not None:
+        filtres.append(journal.c.horodatage >= c.du)
+    if c.au is not None:
+        filtres.append(journal.c.horodatage < c.au)
+    return filtres
+
+
+def _branches(organisme: str | None, portee: Sequence[str] | None) -> list[sa.ColumnElement[bool]]:
+    """Each branch is one equality per organisme column, so each walks one index in order."""
+    org, dest = journal.c.organisme, journal.c.destinataire
+    if portee is None:
+        return [sa.true()] if organisme is None else [org == organisme, dest == organisme]
+    if organisme is None:
+        return [org == o for o in portee] + [dest == o for o in portee]
+    if organisme in portee:
+        return [org == organisme, dest == organisme]
+    # Outside the scope, X is visible only in exchanges with an organisme of the scope.
+    return [sa.and_(org == organisme, dest == o) for o in portee] + [
+        sa.and_(dest == organisme, org == o) for o in portee
+    ]
+
+
+def rechercher(
+    connexion: Connection,
+    c: Criteres,
+    *,
+    portee: Sequence[str] | None,
+    ordre: Ordre = "desc",
+    curseur: str | None = None,
+    limite: int = 50,
+) -> Page:
+    """One page of entries matching every criterion, newest first unless ``ordre="asc"``."""
+    if portee is not None and not portee:
+        return Page([], None)
+    limite = max(1, min(limite, LIMITE_MAX))
+    apres = lire_curseur(curseur, ordre)
+    communs = _filtres_communs(c)
+    if apres is not None:
+        communs.append(journal.c.index < apres if ordre == "desc" else journal.c.index > apres)
+    tri = journal.c.index.desc() if ordre == "desc" else journal.c.index.asc()
+    colonnes = (journal.c.index, journal.c.entree, journal.c.organisme, journal.c.destinataire)
+    if c.nir_index is not None or c.message is not None:
+        branches = [sa.or_(*_branches(c.organisme, portee))]  # few rows: one query, OR as a filter
+    else:
+        branches = _branches(c.organisme, portee)
+    lues: dict[int, EntreeLue] = {}
+    for branche in branches:
+        requete = sa.select(*colonnes).where(branche, *communs).order_by(tri).limit(limite + 1)
+        for index, entree, organisme, destinataire in connexion.execute(requete):
+            lues[index] = EntreeLue(index, bytes(entree), organisme, destinataire)
+    if ordre == "desc":
+        retenues = heapq.nlargest(limite + 1, lues)
+    else:
+        retenues = heapq.nsmallest(limite + 1, lues)
+    page = [lues[i] for i in retenues[:limite]]
+    suivant = _curseur(ordre, page[-1].index) if len(retenues) > limite else None
+    return Page(page, suivant)
+
