@@ -9,7 +9,7 @@ record exactly one outcome per message, whatever happened on the wire.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -121,6 +121,9 @@ class ContexteConnecteur:
     cle_passerelle: Ed25519PrivateKey
     keyid_passerelle: str
     horloge: Callable[[], datetime]
+    # The gateway's flux models by name (its register), for connectors that lay messages out
+    # as tables; a connector must not keep a list of flux of its own.
+    modeles: Mapping[str, type[Any]] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -42,7 +42,6 @@ from connecteurs.base import (
     ReponseConsultation,
 )
 from connecteurs.erreurs import ConsultationImpossible, ErreurConnecteur, ParametresConnecteurInvalides
-from passerelle.catalogue.registre import catalogue_signaux_retraite
 
 __all__ = ["Accuse", "ConnecteurFichier", "EchangeFichiersImpossible", "ParametresFichier", "creer"]
 
@@ -119,8 +118,8 @@ class ConnecteurFichier:
         self._cle = cle
         self._keyid = keyid
         self._horloge = horloge
-        if catalogue is None:
-            catalogue = {nom: d.modele for nom, d in catalogue_signaux_retraite().items()}
+        if not catalogue:
+            raise ValueError("le connecteur fichier a besoin des modèles des flux (registre de la passerelle)")
         for nom, modele in catalogue.items():  # fail at start-up, not on the first batch
             segment_sur(nom)
             _tableau.colonnes_flux(modele)
@@ -297,5 +296,6 @@ def creer(contexte: ContexteConnecteur) -> ConnecteurFichier:
         delai=parametres.timeout,
     )
     return ConnecteurFichier(
-        contexte.organisme, parametres, acces, contexte.cle_passerelle, contexte.keyid_passerelle, contexte.horloge
+        contexte.organisme, parametres, acces, contexte.cle_passerelle, contexte.keyid_passerelle, contexte.horloge,
+        catalogue=contexte.modeles,
     )

@@ -192,11 +192,12 @@ def conventions_lister(config: Path = ConfigOption) -> None:
 
 
 @schemas_app.command("generer")
-def schemas_generer(dossier: Path = typer.Option(Path("schemas"), "--dossier")) -> None:
+def schemas_generer(dossier: Path = typer.Option(Path("schemas"), "--dossier"), config: Path = ConfigOption) -> None:
     """Régénérer les schémas JSON publiés depuis les modèles du catalogue."""
+    from passerelle.catalogue.registre import charger_catalogue
     from passerelle.catalogue.schemas import ecrire_schemas
 
-    ecrire_schemas(dossier)
+    ecrire_schemas(dossier, charger_catalogue(config / "flux.yaml"))
     typer.echo(f"schémas écrits dans {dossier}/")
 
 
@@ -228,6 +229,8 @@ from passerelle.auditeurs.cli import auditeurs_app, rapprocher  # noqa: E402
 
 app.add_typer(auditeurs_app, name="auditeurs")
 journal_app.command("rapprocher")(rapprocher)  # `passerelle journal rapprocher` (annexe 2)
+from passerelle.demo import demo  # noqa: E402 — `passerelle demo` (passerelle/demo/)
+app.command("demo")(demo)
 
 
 if __name__ == "__main__":

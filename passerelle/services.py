@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from passerelle.annuaire.chargement import SourceAnnuaire
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
-from passerelle.catalogue.registre import DefinitionFlux, catalogue_signaux_retraite
+from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
 from passerelle.habilitations.conventions import Convention, charger_conventions
 from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
@@ -57,7 +57,7 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
             reglages.config, developpement=reglages.developpement, intervalle=reglages.relecture_annuaire
         ),
         conventions=charger_conventions(reglages.config / "conventions"),
-        catalogue=catalogue_signaux_retraite(),
+        catalogue=charger_catalogue(reglages.config / "flux.yaml"),
         table_age_legal=charger_table_age_legal(reglages.config / "regles" / "age-legal.yaml"),
         journal=Journal(secrets.index_aveugle),
         coffre=Coffre(secrets.cles_chiffrement, secrets.chiffrement_active),

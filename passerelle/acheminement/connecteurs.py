@@ -41,6 +41,7 @@ class Connecteurs:
                     cle_passerelle=secrets.cle_signature,
                     keyid_passerelle=secrets.signature_active,
                     horloge=self._services.horloge,
+                    modeles={nom: d.modele for nom, d in self._services.catalogue.items()},
                 ),
             )
         except ErreurConnecteur as exc:

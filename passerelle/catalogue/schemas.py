@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from passerelle.catalogue.registre import DefinitionFlux, catalogue_signaux_retraite
+from passerelle.catalogue.registre import DefinitionFlux
 
 DIALECTE = "https://json-schema.org/draft/2020-12/schema"
 
@@ -63,14 +63,12 @@ def texte_schema(schema: Mapping[str, Any]) -> str:
 
 
 def ecrire_schemas(
-    dossier: Path, catalogue: Mapping[str, DefinitionFlux] | None = None
+    dossier: Path, catalogue: Mapping[str, DefinitionFlux]
 ) -> list[Path]:
     """Write ``<dossier>/<flux>.schema.json`` for every flux of ``catalogue``.
 
-    The default catalogue is every flux the gateway knows (today: the retirement signals).
     Files of other flux in ``dossier`` are left alone.
     """
-    catalogue = catalogue_signaux_retraite() if catalogue is None else catalogue
     dossier = Path(dossier)
     dossier.mkdir(parents=True, exist_ok=True)
     ecrits = []

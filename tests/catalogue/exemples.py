@@ -20,6 +20,7 @@ from typing import Any
 from passerelle.annuaire.modeles import Organisme
 from passerelle.catalogue.age_legal import TableAgeLegal, ajouter_mois, charger_table_age_legal
 from passerelle.catalogue.nir import calculer_cle
+from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
 
 CHEMIN_TABLE_AGE_LEGAL = Path(__file__).resolve().parents[2] / "config" / "regles" / "age-legal.yaml"
 
@@ -41,6 +42,20 @@ ID_PASSAGE_RETRAITE = "7c9d0e1f-2a3b-4c5d-8e6f-1a2b3c4d5e6f"
 
 ABSENT: Any = object()
 """Pass as a field's value to remove the field from the payload."""
+
+
+SIGNAUX_RETRAITE = ("rdc", "cloture-rdc", "passage-retraite", "avis-depot", "notification-retraite")
+
+
+@cache
+def catalogue() -> dict[str, DefinitionFlux]:
+    """The example configuration's register (config/flux.yaml), as the gateway loads it."""
+    return charger_catalogue(CHEMIN_TABLE_AGE_LEGAL.parents[1] / "flux.yaml")
+
+
+def catalogue_signaux_retraite() -> dict[str, DefinitionFlux]:
+    """The five retirement-transition signals of the register."""
+    return {nom: catalogue()[nom] for nom in SIGNAUX_RETRAITE}
 
 
 @cache

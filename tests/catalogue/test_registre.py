@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from passerelle.catalogue.registre import DefinitionFlux, catalogue_signaux_retraite
+from passerelle.catalogue.registre import DefinitionFlux
+from tests.catalogue.exemples import catalogue_signaux_retraite
 from passerelle.catalogue.signaux_retraite import Enveloppe
 
 
@@ -52,3 +53,25 @@ def test_modeles_stricts_et_documentes(definition: DefinitionFlux) -> None:
     assert config["str_strip_whitespace"] is True
     for nom, champ in definition.modele.model_fields.items():
         assert champ.description and champ.description.startswith(f"{champ.title} — "), nom
+
+
+def test_registre_incoherent_refuse(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from passerelle.catalogue.registre import RegistreInvalide, charger_catalogue
+
+    def registre(texte: str):  # type: ignore[no-untyped-def]
+        chemin = tmp_path / "flux.yaml"
+        chemin.write_text(texte)
+        return charger_catalogue(chemin)
+
+    modele = "passerelle.catalogue.signaux_retraite:SignalementRdc"
+    with pytest.raises(RegistreInvalide, match="introuvable"):
+        registre("flux:\n  a-b:\n    modele: passerelle.inexistant:X\n    description: d\n")
+    with pytest.raises(RegistreInvalide, match="flux inconnu 'zz'"):
+        registre(f"flux:\n  a-b:\n    modele: {modele}\n    description: d\n    repond_a: [zz]\n")
+    with pytest.raises(RegistreInvalide, match="repond_a"):
+        registre(f"flux:\n  a-b:\n    modele: {modele}\n    description: d\n    reponse: c-d\n"
+                 f"  c-d:\n    modele: {modele}\n    description: d\n")
+    with pytest.raises(RegistreInvalide, match="a_echeance"):
+        registre(f"flux:\n  a-b:\n    modele: {modele}\n    description: d\n    a_echeance: jamais\n")
+    with pytest.raises(RegistreInvalide, match="pas un modèle"):
+        registre("flux:\n  a-b:\n    modele: pathlib:Path\n    description: d\n")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from passerelle.catalogue.registre import catalogue_signaux_retraite
+from tests.catalogue.exemples import catalogue_signaux_retraite
 from passerelle.catalogue.schemas import (
     DIALECTE,
     ecrire_schemas,
@@ -18,6 +18,7 @@ from passerelle.catalogue.schemas import (
     texte_schema,
 )
 from tests.catalogue.exemples import (
+    catalogue,
     exemple_avis_depot,
     exemple_cloture_rdc,
     exemple_notification_retraite,
@@ -26,7 +27,7 @@ from tests.catalogue.exemples import (
 )
 
 DOSSIER = Path(__file__).resolve().parents[2] / "schemas"
-SCHEMAS = generer_schemas(catalogue_signaux_retraite())
+SCHEMAS = generer_schemas(catalogue())  # every flux of the register, not only the five signals
 
 
 @pytest.mark.parametrize("flux", sorted(SCHEMAS))
@@ -45,12 +46,12 @@ def test_entete_du_schema(flux: str) -> None:
     assert schema["$schema"] == DIALECTE
     assert schema["$id"] == f"schemas/{flux}.schema.json"
     assert schema["title"] == flux
-    assert schema["description"] == catalogue_signaux_retraite()[flux].description
+    assert schema["description"] == catalogue()[flux].description
     assert schema["additionalProperties"] is False
 
 
 def test_en_reponse_a_obligatoire_pour_les_reponses() -> None:
-    for flux, definition in catalogue_signaux_retraite().items():
+    for flux, definition in catalogue().items():
         propriete = SCHEMAS[flux]["properties"]["en_reponse_a"]
         if definition.repond_a:
             assert "en_reponse_a" in SCHEMAS[flux]["required"]
@@ -61,7 +62,7 @@ def test_en_reponse_a_obligatoire_pour_les_reponses() -> None:
 
 
 def test_ecriture(tmp_path: Path) -> None:
-    ecrits = ecrire_schemas(tmp_path / "schemas")
+    ecrits = ecrire_schemas(tmp_path / "schemas", catalogue_signaux_retraite())
     assert sorted(p.name for p in ecrits) == sorted(f"{flux}.schema.json" for flux in SCHEMAS)
     texte = (tmp_path / "schemas" / "rdc.schema.json").read_text(encoding="utf-8")
     assert texte.endswith("}\n") and "Civilité" in texte and "\\u00e9" not in texte
@@ -113,3 +114,9 @@ def test_les_exemples_respectent_le_schema_publie(flux: str, exemple: dict[str, 
     for champ, valeur in exemple.items():
         branches = _resoudre(schema["properties"][champ], schema)
         assert any(_conforme(valeur, branche) for branche in branches), champ
+
+
+def test_pas_de_schema_orphelin() -> None:
+    """A schema file whose flux left the register would mislead integrators."""
+    publies = {p.name for p in DOSSIER.glob("*.schema.json")}
+    assert publies == {nom_fichier(flux) for flux in SCHEMAS}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from passerelle.catalogue.registre import catalogue_signaux_retraite
+from tests.catalogue.exemples import catalogue_signaux_retraite
 from passerelle.catalogue.signaux_retraite import (
     AvisDepot,
     ClotureRdc,

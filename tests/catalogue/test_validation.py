@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from passerelle.annuaire.modeles import Organisme
-from passerelle.catalogue.registre import catalogue_signaux_retraite
+from tests.catalogue.exemples import catalogue_signaux_retraite
 from passerelle.catalogue.validation import ContexteValidation, MessageValide, valider_message
 from passerelle.erreurs import RefusValidation
 from tests.catalogue.exemples import (

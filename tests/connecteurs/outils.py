@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.catalogue.exemples import catalogue_signaux_retraite
+
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -50,6 +52,7 @@ def contexte(
         cle_passerelle=cle,
         keyid_passerelle=KEYID_PASSERELLE,
         horloge=horloge,
+        modeles={nom: d.modele for nom, d in catalogue_signaux_retraite().items()},
     )
 
 

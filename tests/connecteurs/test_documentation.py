@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from connecteurs._tableau import entete
-from passerelle.catalogue.registre import catalogue_signaux_retraite
+from tests.catalogue.exemples import catalogue_signaux_retraite
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "connecteurs.md"
 

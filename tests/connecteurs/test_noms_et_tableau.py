@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from connecteurs._accuses import AccuseIllisible, lire_fichier_accuses
 from connecteurs._noms import base_lot, dossier_sur, joindre, nom_temporaire, segment_sur
 from connecteurs._tableau import cellule, colonnes_flux
-from passerelle.catalogue.registre import catalogue_signaux_retraite
+from tests.catalogue.exemples import catalogue_signaux_retraite
 
 
 @pytest.mark.parametrize("valeur", ["..", "../x", "a/b", "a\\b", "a\x00", ".cache", "", "é", "a..b", "x" * 201])
