@@ -7,7 +7,6 @@ the caller's transaction.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from passerelle.acheminement.remise import enregistrer_message
 from passerelle.acheminement.routage import choisir_destinataire
 from passerelle.catalogue.validation import ContexteValidation, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation
@@ -23,7 +23,7 @@ from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
-from passerelle.stockage import livraisons, messages
+from passerelle.stockage import messages
 
 
 def _enveloppe(corps: bytes) -> dict[str, Any]:
@@ -131,33 +131,24 @@ def accepter(
             details=details,
         ),
     )
-    contenu = json.dumps(valide.donnees, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    messages.inserer(
+    enregistrer_message(
+        services,
         connexion,
-        messages.LigneMessage(
-            seq=0,
-            id=message_id,
-            flux=flux,
-            emetteur=emetteur.code,
-            destinataire=destinataire.code,
-            keyid=appelant.cle.keyid,
-            agent=appelant.agent,
-            reference=_texte(getattr(valide.modele, "reference", None)),
-            en_reponse_a=demande.id if demande else None,
-            nir_index=nir_index,
-            empreinte=empreinte,
-            recu_le=instant,
-            statut=messages.RECU,
-            acquitte_le=None,
-            acquitte_par=None,
-            contenu=services.coffre.chiffrer(contenu, message_id.encode("ascii")),
-            journal_index=journal_index,
-            regles_version=valide.regles_version,
-            remise=destinataire.connecteur,
-        ),
+        message_id=message_id,
+        flux=flux,
+        emetteur=emetteur.code,
+        destinataire=destinataire,
+        keyid=appelant.cle.keyid,
+        agent=appelant.agent,
+        donnees=valide.donnees,
+        empreinte=empreinte,
+        instant=instant,
+        journal_index=journal_index,
+        nir_index=nir_index,
+        reference=_texte(getattr(valide.modele, "reference", None)),
+        en_reponse_a=demande.id if demande else None,
+        regles_version=valide.regles_version,
     )
-    if destinataire.connecteur != messages.REMISE_BOITE:
-        livraisons.programmer(connexion, message_id, destinataire.code, destinataire.connecteur, instant)
     return Acceptation(
         recu={
             "id": message_id,

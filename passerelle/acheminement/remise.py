@@ -1,0 +1,63 @@
+"""Putting a decided message in place for its destination: the encrypted row, and for a push
+destination the outbox row, in the caller's transaction. Every message — an organisme's or one
+the gateway emits itself (deadline notices) — goes through here."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from passerelle.annuaire.modeles import Organisme
+from passerelle.services import Services
+from passerelle.stockage import livraisons, messages
+
+
+def enregistrer_message(
+    services: Services,
+    connexion: Connection,
+    *,
+    message_id: str,
+    flux: str,
+    emetteur: str,
+    destinataire: Organisme,
+    keyid: str,
+    agent: str,
+    donnees: dict[str, Any],
+    empreinte: str,
+    instant: datetime,
+    journal_index: int,
+    nir_index: str | None,
+    reference: str | None = None,
+    en_reponse_a: str | None = None,
+    regles_version: str | None = None,
+) -> None:
+    contenu = json.dumps(donnees, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    messages.inserer(
+        connexion,
+        messages.LigneMessage(
+            seq=0,
+            id=message_id,
+            flux=flux,
+            emetteur=emetteur,
+            destinataire=destinataire.code,
+            keyid=keyid,
+            agent=agent,
+            reference=reference,
+            en_reponse_a=en_reponse_a,
+            nir_index=nir_index,
+            empreinte=empreinte,
+            recu_le=instant,
+            statut=messages.RECU,
+            acquitte_le=None,
+            acquitte_par=None,
+            contenu=services.coffre.chiffrer(contenu, message_id.encode("ascii")),
+            journal_index=journal_index,
+            regles_version=regles_version,
+            remise=destinataire.connecteur,
+        ),
+    )
+    if destinataire.connecteur != messages.REMISE_BOITE:
+        livraisons.programmer(connexion, message_id, destinataire.code, destinataire.connecteur, instant)
