@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle import __version__
 from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
 from passerelle.api import boite, flux, livraisons, lots, problemes, publiques
 from passerelle.api import journal as journal_api
@@ -61,6 +62,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
                 asyncio.create_task(_purger_periodiquement(services)),
                 asyncio.create_task(sequencer_periodiquement(services)),
                 asyncio.create_task(livrer_periodiquement(services, connecteurs)),
+                asyncio.create_task(echeances_periodiquement(services)),
             ]
         try:
             yield

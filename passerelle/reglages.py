@@ -50,6 +50,7 @@ class Reglages(BaseSettings):
     livraison_bail: float = Field(default=120.0, gt=0, description="lease of a claimed delivery, seconds")
     livraison_intervalle: float = Field(default=0.5, gt=0, description="idle wait of the delivery worker")
     livraison_lot: int = Field(default=200, ge=1, description="deliveries claimed per round")
+    echeances_intervalle: float = Field(default=5.0, gt=0, description="seconds between deadline rounds when idle")
     accuses_intervalle: float = Field(default=60.0, gt=0, description="seconds between reads of acknowledgement files")
     travaux_de_fond: bool = Field(
         default=True, description="run the delivery worker, sequencer and purges inside the server process"

@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 from sqlalchemy.engine import Engine
 
 from passerelle.annuaire.chargement import SourceAnnuaire
+from passerelle.annuaire.mutualisation import TableMutualisation, charger_mutualisation
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
 from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
-from passerelle.habilitations.conventions import Convention, charger_conventions
+from passerelle.habilitations.conventions import Convention, charger_conventions, verifier_avec_le_registre
 from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
@@ -32,6 +33,7 @@ class Services:
     moteur: Engine
     annuaire: SourceAnnuaire
     conventions: tuple[Convention, ...]
+    mutualisation: TableMutualisation
     catalogue: dict[str, DefinitionFlux]
     table_age_legal: TableAgeLegal
     journal: Journal
@@ -50,14 +52,19 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
     secrets = charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
     moteur = ouvrir(reglages.base)
     migrer(moteur)
+    catalogue = charger_catalogue(reglages.config / "flux.yaml")
+    conventions = charger_conventions(reglages.config / "conventions")
+    verifier_avec_le_registre(conventions, catalogue)
+    annuaire = SourceAnnuaire(
+        reglages.config, developpement=reglages.developpement, intervalle=reglages.relecture_annuaire
+    )
     return Services(
         reglages=reglages,
         moteur=moteur,
-        annuaire=SourceAnnuaire(
-            reglages.config, developpement=reglages.developpement, intervalle=reglages.relecture_annuaire
-        ),
-        conventions=charger_conventions(reglages.config / "conventions"),
-        catalogue=charger_catalogue(reglages.config / "flux.yaml"),
+        annuaire=annuaire,
+        conventions=conventions,
+        mutualisation=charger_mutualisation(reglages.config / "mutualisation.yaml", set(annuaire.actuel().organismes)),
+        catalogue=catalogue,
         table_age_legal=charger_table_age_legal(reglages.config / "regles" / "age-legal.yaml"),
         journal=Journal(secrets.index_aveugle),
         coffre=Coffre(secrets.cles_chiffrement, secrets.chiffrement_active),

@@ -3,8 +3,29 @@ the organisme whose territory covers the sender's — as a pure function of the 
 
 from __future__ import annotations
 
+from datetime import date
+
 from passerelle.annuaire.modeles import Annuaire, Organisme
+from passerelle.annuaire.mutualisation import TableMutualisation
 from passerelle.erreurs import RefusValidation
+
+
+def pivot_de(table: TableMutualisation, activite: str, departement: object, jour: date) -> str:
+    """The pivot for the person's département (the ``departement`` field of the message)."""
+    if not isinstance(departement, str) or not departement:
+        raise RefusValidation(
+            "destinataire_indetermine",
+            f"l'activité {activite} est mutualisée: le champ departement (département de la personne) "
+            "désigne le pivot qui la traite",
+        )
+    pivot = table.pivot(activite, departement, jour)
+    if pivot is None:
+        raise RefusValidation(
+            "destinataire_indetermine",
+            f"aucun pivot {activite} n'est désigné pour le département {departement} le {jour.isoformat()} "
+            f"(table de mutualisation {table.version})",
+        )
+    return pivot
 
 
 def par_territoire(emetteur: Organisme, types: tuple[str, ...], annuaire: Annuaire) -> Organisme:
@@ -36,12 +57,14 @@ def choisir_destinataire(
     reponse_a_emetteur: str | None,
     types_destinataires: tuple[str, ...],
     annuaire: Annuaire,
+    pivot: str | None = None,
 ) -> Organisme:
     """Decide the destination.
 
     ``demande`` is the ``destinataire`` the sender wrote (or None); ``reponse_a_emetteur`` the
     sender of the message being answered, when the flux is an answer: an answer always goes back
     to whoever asked, and naming someone else is an error rather than a silent re-route.
+    ``pivot``: for a mutualised activity, the organisme designated for the person's département.
     """
     if reponse_a_emetteur is not None:
         if demande is not None and demande != reponse_a_emetteur:
@@ -54,6 +77,16 @@ def choisir_destinataire(
             raise RefusValidation(
                 "destinataire_inconnu", f"l'organisme {reponse_a_emetteur} n'est plus dans l'annuaire"
             )
+        return cible
+    if pivot is not None:
+        if demande is not None and demande != pivot:
+            raise RefusValidation(
+                "destinataire_non_pivot",
+                f"cette activité est mutualisée: le pivot désigné est {pivot}, pas {demande} (ne nommez pas le destinataire)",
+            )
+        cible = annuaire.organisme(pivot)
+        if cible is None:
+            raise RefusValidation("destinataire_inconnu", f"le pivot {pivot} n'est plus dans l'annuaire")
         return cible
     if demande is not None:
         cible = annuaire.organisme(demande)

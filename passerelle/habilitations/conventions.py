@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -37,6 +39,21 @@ class Habilitation(BaseModel):
     flux: tuple[str, ...] = Field(min_length=1)
     emetteurs: Parties
     destinataires: Parties
+    # For a request flux (one whose register entry names an expected answer): the answer delay
+    # agreed in this convention (ISO 8601, e.g. P30D) and reminders before it (e.g. [P7D, P1D]).
+    delai_reponse: timedelta | None = None
+    rappels: tuple[timedelta, ...] = ()
+
+    @model_validator(mode="after")
+    def _delais(self) -> "Habilitation":
+        if self.delai_reponse is not None and self.delai_reponse <= timedelta(0):
+            raise ValueError("delai_reponse doit être une durée positive (ISO 8601, p. ex. P30D)")
+        if self.rappels and self.delai_reponse is None:
+            raise ValueError("des rappels sans delai_reponse")
+        for rappel in self.rappels:
+            if not timedelta(0) < rappel < (self.delai_reponse or timedelta(0)):
+                raise ValueError(f"rappel {rappel} hors du délai {self.delai_reponse}")
+        return self
 
 
 class Convention(BaseModel):
@@ -68,6 +85,22 @@ class Convention(BaseModel):
 
 class ConventionsInvalides(ValueError):
     pass
+
+
+def verifier_avec_le_registre(conventions: tuple[Convention, ...], catalogue: Mapping[str, Any]) -> None:
+    """Refuse at start-up what would fail on the first message: a flux no register knows, or a
+    request flux (one expecting an answer) authorised without an agreed answer delay."""
+    for convention in conventions:
+        for habilitation in convention.habilitations:
+            for flux in habilitation.flux:
+                definition = catalogue.get(flux)
+                if definition is None:
+                    raise ConventionsInvalides(f"convention {convention.id}: flux {flux!r} absent du registre (config/flux.yaml)")
+                if definition.reponse and habilitation.delai_reponse is None:
+                    raise ConventionsInvalides(
+                        f"convention {convention.id}: le flux {flux} attend une réponse ({definition.reponse}): "
+                        "l'habilitation doit fixer delai_reponse (ISO 8601, p. ex. P30D)"
+                    )
 
 
 def charger_conventions(dossier: Path) -> tuple[Convention, ...]:

@@ -12,7 +12,7 @@ from datetime import date
 
 from passerelle.annuaire.modeles import Organisme
 from passerelle.erreurs import RefusHabilitation
-from passerelle.habilitations.conventions import Convention
+from passerelle.habilitations.conventions import Convention, Habilitation
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class FaitsEchange:
 class Autorisation:
     convention: str
     finalite: str
+    habilitation: Habilitation
 
 
 def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisation:
@@ -42,7 +43,7 @@ def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisat
             destinataire_ok = habilitation.destinataires.contient(faits.destinataire)
             if emetteur_ok and destinataire_ok:
                 if convention.en_vigueur_le(faits.jour):
-                    return Autorisation(convention=convention.id, finalite=convention.finalite)
+                    return Autorisation(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
                 hors_vigueur.append(convention)
             elif emetteur_ok:
                 mauvais_destinataire = True

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from passerelle.acheminement.remise import enregistrer_message
-from passerelle.acheminement.routage import choisir_destinataire
+from passerelle.acheminement.routage import choisir_destinataire, pivot_de
 from passerelle.catalogue.validation import ContexteValidation, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation
 from passerelle.habilitations.decision import FaitsEchange, decider
@@ -23,6 +23,8 @@ from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
+from passerelle.catalogue import dossiers
+from passerelle.stockage import dossiers as stockage_dossiers
 from passerelle.stockage import messages
 
 
@@ -81,12 +83,16 @@ def accepter(
                 f"le message {reference} est un {demande.flux}; le flux {flux} répond à "
                 f"{' ou '.join(definition.repond_a)}",
             )
+    pivot = None
+    if definition.mutualisation and demande is None:
+        pivot = pivot_de(services.mutualisation, definition.mutualisation, enveloppe.get("departement"), instant.date())
     destinataire = choisir_destinataire(
         emetteur=emetteur,
         demande=_texte(enveloppe.get("destinataire")),
         reponse_a_emetteur=demande.emetteur if demande else None,
         types_destinataires=definition.types_destinataires,
         annuaire=services.annuaire.actuel(),
+        pivot=pivot,
     )
     trace.destinataire = destinataire.code
     autorisation = decider(
@@ -106,12 +112,19 @@ def accepter(
         )
 
     message_id = str(uuid.uuid4())
+    dossier_repondu = None
+    if demande is not None:
+        dossier = stockage_dossiers.lire(connexion, demande.id, verrouiller=True)
+        if dossier is not None:
+            dossier_repondu = dossiers.repondre(dossier, message_id, instant)
     trace.message = message_id
     details: dict[str, object] = {}
     if valide.regles_version:
         details["regles"] = valide.regles_version
     if demande is not None:
         details["en_reponse_a"] = demande.id
+    if dossier_repondu is not None and dossier_repondu.repondu_en_retard:
+        details["en_retard"] = True
     details.update(trace.details)
     journal_index = services.journal.ecrire(
         connexion,
@@ -149,6 +162,27 @@ def accepter(
         en_reponse_a=demande.id if demande else None,
         regles_version=valide.regles_version,
     )
+    if dossier_repondu is not None:
+        stockage_dossiers.enregistrer(connexion, dossier_repondu)
+    if definition.reponse is not None:
+        habilitation = autorisation.habilitation
+        assert habilitation.delai_reponse is not None  # checked against the register at start-up
+        stockage_dossiers.inserer(
+            connexion,
+            dossiers.ouvrir(
+                demande_id=message_id,
+                flux_demande=flux,
+                flux_reponse=definition.reponse,
+                demandeur=emetteur.code,
+                repondant=destinataire.code,
+                convention=autorisation.convention,
+                instant=instant,
+                delai=habilitation.delai_reponse,
+                rappels_avant=habilitation.rappels,
+                a_echeance=definition.a_echeance,
+                nir_index=nir_index,
+            ),
+        )
     return Acceptation(
         recu={
             "id": message_id,

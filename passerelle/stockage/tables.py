@@ -205,3 +205,29 @@ lots_resultats = sa.Table(
     sa.Column("tranche", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("resultats", sa.LargeBinary, nullable=False),
 )
+
+# Cases of request/response flux (catalogue/dossiers.py): one per request expecting an answer
+# within a delay. The worker finds due reminders and deadlines by (statut, prochain_evenement).
+dossiers = sa.Table(
+    "dossiers",
+    metadata,
+    sa.Column("demande_id", sa.String(36), primary_key=True),
+    sa.Column("flux_demande", sa.String(64), nullable=False),
+    sa.Column("flux_reponse", sa.String(64), nullable=False),
+    sa.Column("demandeur", sa.String(32), nullable=False),
+    sa.Column("repondant", sa.String(32), nullable=False),
+    sa.Column("convention", sa.String(64), nullable=False),
+    sa.Column("ouvert_le", Horodatage, nullable=False),
+    sa.Column("echeance", Horodatage, nullable=False),
+    sa.Column("a_echeance", sa.String(16), nullable=False),
+    sa.Column("rappels", sa.Text, nullable=False),  # JSON list of RFC 3339 instants
+    sa.Column("rappels_envoyes", sa.Integer, nullable=False),
+    sa.Column("statut", sa.String(16), nullable=False),
+    sa.Column("prochain_evenement", Horodatage),
+    sa.Column("nir_index", sa.String(64)),
+    sa.Column("reponse_id", sa.String(36)),
+    sa.Column("repondu_le", Horodatage),
+    sa.Column("repondu_en_retard", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_dossiers_a_traiter", "statut", "prochain_evenement"),
+    sa.Index("ix_dossiers_delais", "repondant", "flux_demande", "ouvert_le"),
+)

@@ -1,0 +1,90 @@
+"""Rows of the cases; the rules are in catalogue/dossiers.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from passerelle.catalogue.dossiers import OUVERT, Dossier
+from passerelle.stockage.tables import dossiers
+
+
+def _valeurs(dossier: Dossier) -> dict[str, object]:
+    return {
+        "flux_demande": dossier.flux_demande,
+        "flux_reponse": dossier.flux_reponse,
+        "demandeur": dossier.demandeur,
+        "repondant": dossier.repondant,
+        "convention": dossier.convention,
+        "ouvert_le": dossier.ouvert_le,
+        "echeance": dossier.echeance,
+        "a_echeance": dossier.a_echeance,
+        "rappels": json.dumps([r.isoformat() for r in dossier.rappels]),
+        "rappels_envoyes": dossier.rappels_envoyes,
+        "statut": dossier.statut,
+        "prochain_evenement": dossier.prochain_evenement,
+        "nir_index": dossier.nir_index,
+        "reponse_id": dossier.reponse_id,
+        "repondu_le": dossier.repondu_le,
+        "repondu_en_retard": dossier.repondu_en_retard,
+    }
+
+
+def _dossier(row: sa.Row) -> Dossier:
+    m = row._mapping
+    return Dossier(
+        demande_id=m["demande_id"],
+        flux_demande=m["flux_demande"],
+        flux_reponse=m["flux_reponse"],
+        demandeur=m["demandeur"],
+        repondant=m["repondant"],
+        convention=m["convention"],
+        ouvert_le=m["ouvert_le"],
+        echeance=m["echeance"],
+        a_echeance=m["a_echeance"],
+        rappels=tuple(datetime.fromisoformat(r) for r in json.loads(m["rappels"])),
+        rappels_envoyes=m["rappels_envoyes"],
+        statut=m["statut"],
+        nir_index=m["nir_index"],
+        reponse_id=m["reponse_id"],
+        repondu_le=m["repondu_le"],
+        repondu_en_retard=m["repondu_en_retard"],
+    )
+
+
+def inserer(connexion: Connection, dossier: Dossier) -> None:
+    connexion.execute(sa.insert(dossiers).values(demande_id=dossier.demande_id, **_valeurs(dossier)))
+
+
+def enregistrer(connexion: Connection, dossier: Dossier) -> None:
+    connexion.execute(sa.update(dossiers).where(dossiers.c.demande_id == dossier.demande_id).values(**_valeurs(dossier)))
+
+
+def lire(connexion: Connection, demande_id: str, *, verrouiller: bool = False) -> Dossier | None:
+    requete = sa.select(dossiers).where(dossiers.c.demande_id == demande_id)
+    if verrouiller:
+        requete = requete.with_for_update()
+    row = connexion.execute(requete).first()
+    return _dossier(row) if row is not None else None
+
+
+def a_traiter(connexion: Connection, instant: datetime, limite: int) -> list[Dossier]:
+    """Open cases with a reminder or deadline due; rows another replica holds are skipped."""
+    rows = connexion.execute(
+        sa.select(dossiers)
+        .where(dossiers.c.statut == OUVERT, dossiers.c.prochain_evenement <= instant)
+        .order_by(dossiers.c.prochain_evenement)
+        .limit(limite)
+        .with_for_update(skip_locked=True)
+    )
+    return [_dossier(r) for r in rows]
+
+
+def lister(connexion: Connection, *, du: datetime, au: datetime) -> list[Dossier]:
+    rows = connexion.execute(
+        sa.select(dossiers).where(dossiers.c.ouvert_le >= du, dossiers.c.ouvert_le < au).order_by(dossiers.c.ouvert_le)
+    )
+    return [_dossier(r) for r in rows]
