@@ -63,7 +63,7 @@ def test_en_reponse_a_obligatoire_pour_les_reponses() -> None:
 
 def test_ecriture(tmp_path: Path) -> None:
     ecrits = ecrire_schemas(tmp_path / "schemas", catalogue_signaux_retraite())
-    assert sorted(p.name for p in ecrits) == sorted(f"{flux}.schema.json" for flux in SCHEMAS)
+    assert sorted(p.name for p in ecrits) == sorted(f"{flux}.schema.json" for flux in catalogue_signaux_retraite())
     texte = (tmp_path / "schemas" / "rdc.schema.json").read_text(encoding="utf-8")
     assert texte.endswith("}\n") and "Civilité" in texte and "\\u00e9" not in texte
     assert list(json.loads(texte)) == sorted(json.loads(texte))
