@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
@@ -19,9 +16,12 @@ from passerelle import __version__
 from passerelle.acheminement.connecteurs import Connecteurs
 from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
+from passerelle.api.requetes import IdentifiantEtJournal
 from passerelle.api import boite, flux, livraisons, lots, problemes, publiques
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
+from passerelle.api import consultations as consultations_api
+from passerelle.gouvernance import metriques as metriques_delais
 from passerelle import console
 from passerelle.journal.sequenceur import sequencer_periodiquement
 from passerelle.observabilite import configurer_logs
@@ -30,7 +30,6 @@ from passerelle.services import Services, construire_services
 from passerelle.signature.rejeu import purger_nonces
 
 journal_technique = structlog.get_logger("passerelle.http")
-_REQUETE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 INTERVALLE_PURGE = 60.0
 
 
@@ -56,6 +55,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     @contextlib.asynccontextmanager
     async def cycle_de_vie(app: FastAPI) -> AsyncIterator[None]:
         connecteurs = Connecteurs(services)
+        app.state.connecteurs = connecteurs  # consultations ask the same connectors (api/consultations.py)
         taches = []
         if services.reglages.travaux_de_fond:
             taches = [
@@ -90,32 +90,11 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(livraisons.router)
     app.include_router(lots.router)
     app.include_router(journal_auditeurs.router)
+    app.include_router(consultations_api.router)
+    metriques_delais.installer(services)  # answer delays per organisme, read at scrape time
     console.installer(app)
 
-    @app.middleware("http")
-    async def requete_id_et_log(request: Request, call_next: Any) -> Any:
-        propose = request.headers.get("x-request-id", "")
-        requete_id = propose if _REQUETE_ID.match(propose) else uuid.uuid4().hex
-        request.state.requete_id = requete_id
-        structlog.contextvars.bind_contextvars(requete=requete_id)
-        debut = time.perf_counter()
-        try:
-            reponse = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("requete")
-        reponse.headers["x-request-id"] = requete_id
-        route = getattr(request.scope.get("route"), "path", None)
-        duree = time.perf_counter() - debut
-        services.metriques.duree.labels(route or "inconnue").observe(duree)
-        journal_technique.info(
-            "requete",
-            requete=requete_id,
-            methode=request.method,
-            route=route,
-            statut=reponse.status_code,
-            duree_ms=round(duree * 1000, 2),
-        )
-        return reponse
+    app.add_middleware(IdentifiantEtJournal, metriques=services.metriques)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -11,13 +11,15 @@ from sqlalchemy.engine import Engine
 from passerelle.annuaire.chargement import SourceAnnuaire
 from passerelle.annuaire.mutualisation import TableMutualisation, charger_mutualisation
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
+from passerelle.catalogue.avpf import MotifsAvpf, charger_motifs_avpf
 from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
+from passerelle.consultations.registre import DefinitionConsultation, charger_consultations
 from passerelle.habilitations.conventions import Convention, charger_conventions, verifier_avec_le_registre
 from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
 from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
-from passerelle.stockage.base import migrer, ouvrir
+from passerelle.stockage.base import VerrouEcriture, migrer, ouvrir, verrou_ecriture
 from passerelle.stockage.chiffrement import Coffre
 
 Horloge = Callable[[], datetime]
@@ -41,6 +43,9 @@ class Services:
     secrets: SecretsDeploiement
     horloge: Horloge
     metriques: Metriques = field(default_factory=Metriques)
+    ecriture: VerrouEcriture = field(default_factory=lambda: VerrouEcriture(False))
+    motifs_avpf: MotifsAvpf | None = None  # config/regles/motifs-avpf.yaml
+    consultations: dict[str, DefinitionConsultation] = field(default_factory=dict)  # config/consultations.yaml
 
 
 def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_systeme) -> Services:
@@ -51,10 +56,12 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
         reglages, horloge = installer(reglages)
     secrets = charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
     moteur = ouvrir(reglages.base)
+    ecriture = verrou_ecriture(moteur)
     migrer(moteur)
     catalogue = charger_catalogue(reglages.config / "flux.yaml")
     conventions = charger_conventions(reglages.config / "conventions")
-    verifier_avec_le_registre(conventions, catalogue)
+    consultations = charger_consultations(reglages.config / "consultations.yaml")
+    verifier_avec_le_registre(conventions, catalogue, consultations)
     annuaire = SourceAnnuaire(
         reglages.config, developpement=reglages.developpement, intervalle=reglages.relecture_annuaire
     )
@@ -66,8 +73,11 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
         mutualisation=charger_mutualisation(reglages.config / "mutualisation.yaml", set(annuaire.actuel().organismes)),
         catalogue=catalogue,
         table_age_legal=charger_table_age_legal(reglages.config / "regles" / "age-legal.yaml"),
+        motifs_avpf=charger_motifs_avpf(reglages.config / "regles" / "motifs-avpf.yaml"),
         journal=Journal(secrets.index_aveugle),
         coffre=Coffre(secrets.cles_chiffrement, secrets.chiffrement_active),
         secrets=secrets,
         horloge=horloge,
+        consultations=consultations,
+        ecriture=ecriture,
     )

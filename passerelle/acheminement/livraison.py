@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -22,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from connecteurs.base import Connecteur, MessageALivrer, Remise
 from passerelle.acheminement.connecteurs import Connecteurs, ConnecteurIndisponible
+from passerelle.annuaire.modeles import PROFIL_PAR_DEFAUT
+from passerelle.habilitations.minimisation import remettre
 from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
 from passerelle.stockage import livraisons, messages
@@ -55,14 +57,43 @@ def _reserver(services: Services, limite: int) -> list[LigneLivraison]:
         return livraisons.reserver(connexion, services.horloge(), bail, limite)
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """One outbox row made ready for its connector — cut to the destination's delivery profile
+    (minimisation), with what was withheld for the journal — or why it may not be pushed."""
+
+    message: MessageALivrer | None
+    retenu: dict[str, object] | None = None
+    refus: str | None = None
+
+
 def _charger(services: Services, lignes: Sequence[LigneLivraison]) -> list[MessageALivrer]:
+    """The messages as their connector receives them (those it may receive)."""
+    return [p.message for p in _preparer(services, lignes) if p.message is not None]
+
+
+def _preparer(services: Services, lignes: Sequence[LigneLivraison]) -> list[Preparation]:
+    annuaire = services.annuaire.actuel()
     with services.moteur.connect() as connexion:
         resultat = []
         for ligne in lignes:
             message = messages.lire(connexion, ligne.message_id)
             assert message is not None  # the outbox row was written with it
             contenu = json.loads(services.coffre.dechiffrer(message.contenu, message.id.encode("ascii")))
-            resultat.append(
+            destination = annuaire.organisme(message.destinataire)
+            profil = destination.profil_livraison if destination else PROFIL_PAR_DEFAUT
+            part = remettre(
+                services.conventions, annuaire.organismes, convention=message.convention, flux=message.flux,
+                emetteur=message.emetteur, destinataire=message.destinataire, profil=profil, contenu=contenu,
+            )
+            if not part.visible:
+                resultat.append(Preparation(None, refus=(
+                    f"le profil de livraison {profil} de {message.destinataire} n'est pas habilité à recevoir le "
+                    f"flux {message.flux} (convention {message.convention}): régler profil_livraison dans "
+                    "l'annuaire ou faire lire ce flux par une clé habilitée, puis relancer la livraison"
+                )))
+                continue
+            resultat.append(Preparation(
                 MessageALivrer(
                     id=message.id,
                     flux=message.flux,
@@ -73,9 +104,10 @@ def _charger(services: Services, lignes: Sequence[LigneLivraison]) -> list[Messa
                     reference=message.reference,
                     journal_index=message.journal_index,
                     empreinte=message.empreinte,
-                    contenu=contenu,
-                )
-            )
+                    contenu=part.contenu,
+                ),
+                retenu=part.retenu,
+            ))
         return resultat
 
 
@@ -99,8 +131,14 @@ def _journaliser(services: Services, connexion: Connection, ligne: LigneLivraiso
     )
 
 
-def noter_remises(services: Services, lignes: Sequence[LigneLivraison], remises: Sequence[Remise]) -> None:
-    """Record each outcome in one transaction: delivered, retry later, or dead letter."""
+def noter_remises(
+    services: Services,
+    lignes: Sequence[LigneLivraison],
+    remises: Sequence[Remise],
+    retenus: Mapping[str, dict[str, object]] | None = None,
+) -> None:
+    """Record each outcome in one transaction: delivered, retry later, or dead letter.
+    ``retenus``: per message id, what minimisation withheld (journaled with the delivery)."""
     regle = politique(services)
     with services.moteur.begin() as connexion:
         instant = services.horloge()
@@ -108,7 +146,9 @@ def noter_remises(services: Services, lignes: Sequence[LigneLivraison], remises:
             if remise.livre:
                 livraisons.noter_livree(connexion, ligne.message_id, instant, remise.accuse)
                 messages.noter_livre(connexion, ligne.message_id)
-                _journaliser(services, connexion, ligne, "livre", None, {"accuse": remise.accuse} if remise.accuse else {})
+                retenu = (retenus or {}).get(ligne.message_id)
+                _journaliser(services, connexion, ligne, "livre", None,
+                             {**({"accuse": remise.accuse} if remise.accuse else {}), **({"retenu": retenu} if retenu else {})})
                 continue
             prochaine = None if remise.definitif else regle.prochaine(ligne.tentatives, instant)
             if prochaine is not None and remise.reessayer_apres:
@@ -147,12 +187,20 @@ async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
         except ConnecteurIndisponible as exc:
             await run_in_threadpool(noter_remises, services, lignes, [Remise(livre=False, detail=str(exc))] * len(lignes))
             continue
-        a_livrer = await run_in_threadpool(_charger, services, lignes)
+        preparees = await run_in_threadpool(_preparer, services, lignes)
+        refusees = [(ligne, p) for ligne, p in zip(lignes, preparees, strict=True) if p.message is None]
+        if refusees:  # never pushed to a system whose profile may not receive them: visibly dead
+            await run_in_threadpool(noter_remises, services, [ligne for ligne, _ in refusees],
+                                    [Remise(livre=False, definitif=True, detail=p.refus or "") for _, p in refusees])
+        gardees = [(ligne, p) for ligne, p in zip(lignes, preparees, strict=True) if p.message is not None]
+        lignes = [ligne for ligne, _ in gardees]
+        a_livrer = [p.message for _, p in gardees if p.message is not None]
+        retenus = {p.message.id: p.retenu for _, p in gardees if p.message is not None and p.retenu}
         taille = max(1, connecteur.livraison_par_lot)
         for debut in range(0, len(lignes), taille):
             lot_lignes, lot = lignes[debut : debut + taille], a_livrer[debut : debut + taille]
             remises = await _livrer_au_connecteur(connecteur, lot)
-            await run_in_threadpool(noter_remises, services, lot_lignes, remises)
+            await run_in_threadpool(noter_remises, services, lot_lignes, remises, retenus)
     return len(reservees)
 
 

@@ -196,7 +196,7 @@ def _avancer(services: Services, trace: Trace, appelant: Appelant, flux: str, cl
     def valider_tranche(dernieres: list[Ligne], fin: bool) -> None:
         nonlocal faites, acceptees, refusees
         instant = services.horloge()
-        with services.moteur.begin() as connexion:
+        with services.ecriture, services.moteur.begin() as connexion:
             resultats, a, r = _tranche(services, connexion, trace, appelant, flux, cle, dernieres, instant)
             avance = connexion.execute(
                 sa.update(lots)

@@ -13,12 +13,14 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 
-from passerelle.erreurs import Refus
+from passerelle.erreurs import Refus, RefusAuthentification
+from passerelle.habilitations.robots import verifier_plage, verifier_technicien
 from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant, authentifier
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import CorpsHache
+from passerelle.stockage.debit import verifier_debit
 
 T = TypeVar("T")
 
@@ -67,7 +69,7 @@ def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decisio
 
 def executer(services: Services, trace: Trace, operation: Callable[[Connection, Trace], T]) -> T:
     """Run ``operation`` in one transaction; on ``Refus``, commit only the refusal's entry."""
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         try:
             resultat = operation(connexion, trace)
         except Refus as refus:
@@ -82,7 +84,7 @@ def executer(services: Services, trace: Trace, operation: Callable[[Connection, 
 
 def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> None:
     """For refusals decided before any transaction (body too large, wrong content type)."""
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
     services.metriques.decisions.labels(trace.operation, "refuse", refus.code).inc()
 
@@ -90,10 +92,15 @@ def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> No
 def authentifier_appelant(
     services: Services, connexion: Connection, trace: Trace, message: MessageHttp, corps: bytes | CorpsHache
 ) -> Appelant:
-    """Step 1 with the deployment's settings; the trace then names the proven caller."""
+    """Step 1 with the deployment's settings; the trace then names the proven caller.
+
+    A robot (annex 2) is then held to its agreement here, once for every organisme endpoint:
+    it names a human, it calls within its windows, at its rate — refusals journaled by
+    ``executer`` like any other, with the robot and the technician it named."""
+    annuaire = services.annuaire.actuel()
     appelant = authentifier(
         connexion,
-        services.annuaire.actuel(),
+        annuaire,
         message,
         corps,
         services.horloge(),
@@ -101,4 +108,12 @@ def authentifier_appelant(
         derive=services.reglages.derive_horloge,
     )
     trace.appelant = appelant
+    if appelant.cle.robot is not None:
+        robot = annuaire.robots.get(appelant.cle.robot)
+        if robot is None:  # the loader refuses such a key; never trust a stale snapshot
+            raise RefusAuthentification("cle_inconnue", f"le robot {appelant.cle.robot!r} de la clé n'est plus déclaré")
+        instant = services.horloge()
+        verifier_technicien(robot, appelant.cle.keyid, appelant.agent)
+        verifier_plage(robot, instant)
+        verifier_debit(connexion, robot, instant)
     return appelant

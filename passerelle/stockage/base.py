@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -53,6 +54,27 @@ def _regler_sqlite(moteur: Engine) -> None:
     @sa.event.listens_for(moteur, "begin")
     def _au_debut(connexion) -> None:  # type: ignore[no-untyped-def]
         connexion.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class VerrouEcriture:
+    """Queue this process's SQLite writers on a Python lock rather than in SQLite's busy
+    handler, whose sleeps grow to 100 ms and made the slowest accepts wait over a second.
+    PostgreSQL has row locks: nothing to do there."""
+
+    def __init__(self, actif: bool) -> None:
+        self._verrou = threading.RLock() if actif else None
+
+    def __enter__(self) -> None:
+        if self._verrou is not None:
+            self._verrou.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._verrou is not None:
+            self._verrou.release()
+
+
+def verrou_ecriture(moteur: Engine) -> VerrouEcriture:
+    return VerrouEcriture(moteur.dialect.name == "sqlite")
 
 
 def est_postgresql(moteur: Engine) -> bool:

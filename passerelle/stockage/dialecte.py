@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,13 @@ def inserer_sauf_conflit(connexion: Connection, table: sa.Table, valeurs: dict[s
     Used where a uniqueness conflict is the answer (a replayed nonce, an idempotency key already
     taken), so a PostgreSQL transaction is never aborted by an expected duplicate.
     """
-    module = postgresql if connexion.dialect.name == "postgresql" else sqlite
+    requete = _requete(connexion.dialect.name, table)
+    return connexion.execute(requete, valeurs).first() is not None
+
+
+@functools.cache
+def _requete(dialecte: str, table: sa.Table) -> Any:
+    """One statement per table and dialect, reused: compiled once instead of per call."""
+    module = postgresql if dialecte == "postgresql" else sqlite
     cle = next(iter(table.primary_key.columns))
-    requete = module.insert(table).values(**valeurs).on_conflict_do_nothing().returning(cle)
-    return connexion.execute(requete).first() is not None
+    return module.insert(table).on_conflict_do_nothing().returning(cle)

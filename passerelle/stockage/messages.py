@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +42,7 @@ class LigneMessage:
     journal_index: int
     regles_version: str | None
     remise: str = REMISE_BOITE
+    convention: str | None = None  # under which it was accepted (None: the gateway's own notices)
 
 
 def _ligne(row: sa.Row) -> LigneMessage:
@@ -65,12 +67,17 @@ def _ligne(row: sa.Row) -> LigneMessage:
         journal_index=m["journal_index"],
         regles_version=m["regles_version"],
         remise=m["remise"],
+        convention=m["convention"],
     )
+
+
+_INSERER = sa.insert(messages)  # one statement object, compiled once
 
 
 def inserer(connexion: Connection, ligne: LigneMessage) -> None:
     connexion.execute(
-        sa.insert(messages).values(
+        _INSERER,
+        dict(
             id=ligne.id,
             flux=ligne.flux,
             emetteur=ligne.emetteur,
@@ -88,7 +95,8 @@ def inserer(connexion: Connection, ligne: LigneMessage) -> None:
             journal_index=ligne.journal_index,
             regles_version=ligne.regles_version,
             remise=ligne.remise,
-        )
+            convention=ligne.convention,
+        ),
     )
 
 
@@ -97,22 +105,24 @@ def lire(connexion: Connection, message_id: str) -> LigneMessage | None:
     return _ligne(row) if row is not None else None
 
 
-def page_boite(connexion: Connection, destinataire: str, apres: int, limite: int) -> list[LigneMessage]:
+def page_boite(
+    connexion: Connection, destinataire: str, apres: int, limite: int, exclure: Collection[tuple[str, str]] = ()
+) -> list[LigneMessage]:
     """Unacknowledged pull-mode messages for ``destinataire``, oldest first, after ``apres``.
 
     Messages pushed by a connector never show here: one route to the business side each.
+    ``exclure``: (convention, flux) pairs the reader's profile may not read (minimisation.py).
     """
-    rows = connexion.execute(
-        sa.select(messages)
-        .where(
-            messages.c.destinataire == destinataire,
-            messages.c.remise == REMISE_BOITE,
-            messages.c.statut == RECU,
-            messages.c.seq > apres,
-        )
-        .order_by(messages.c.seq)
-        .limit(limite)
+    requete = sa.select(messages).where(
+        messages.c.destinataire == destinataire,
+        messages.c.remise == REMISE_BOITE,
+        messages.c.statut == RECU,
+        messages.c.seq > apres,
     )
+    if exclure:
+        masque = sa.or_(*(sa.and_(messages.c.convention == c, messages.c.flux == f) for c, f in sorted(exclure)))
+        requete = requete.where(sa.or_(messages.c.convention.is_(None), sa.not_(masque)))
+    rows = connexion.execute(requete.order_by(messages.c.seq).limit(limite))
     return [_ligne(r) for r in rows]
 
 
