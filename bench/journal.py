@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,11 +30,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from passerelle.journal.merkle import ArbreCompact, hash_feuille, verifier_inclusion  # noqa: E402
-from passerelle.journal.note import Checkpoint, cle_verification_texte, signer_checkpoint  # noqa: E402
-from passerelle.journal.preuves import preuve_inclusion_stockee  # noqa: E402
-from passerelle.journal.sequenceur import integrer  # noqa: E402
-from passerelle.journal.verificateur import (  # noqa: E402
+from passerelle.journal.merkle import ArbreCompact, hash_feuille, verifier_inclusion
+from passerelle.journal.note import (
+    Checkpoint,
+    cle_verification_texte,
+    signer_checkpoint,
+)
+from passerelle.journal.preuves import preuve_inclusion_stockee
+from passerelle.journal.sequenceur import integrer
+from passerelle.journal.verificateur import (
     FICHIER_CHECKPOINTS,
     FICHIER_CLE,
     FICHIER_ENTREES,
@@ -44,11 +48,16 @@ from passerelle.journal.verificateur import (  # noqa: E402
     VERSION,
     verifier_export,
 )
-from passerelle.stockage.base import ouvrir  # noqa: E402
-from passerelle.stockage.tables import journal, journal_integration, journal_taille, metadata  # noqa: E402
+from passerelle.stockage.base import ouvrir
+from passerelle.stockage.tables import (
+    journal,
+    journal_integration,
+    journal_taille,
+    metadata,
+)
 
 ORIGINE = "bench.passerelle/journal"
-INSTANT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+INSTANT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def entree(i: int) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -24,11 +24,13 @@ cles_app = typer.Typer(help="Clés Ed25519 des organismes (annuaire)", no_args_i
 organismes_app = typer.Typer(help="Organismes de l'annuaire", no_args_is_help=True)
 conventions_app = typer.Typer(help="Conventions et ce qu'elles autorisent", no_args_is_help=True)
 schemas_app = typer.Typer(help="Schémas JSON publiés des flux", no_args_is_help=True)
+robots_app = typer.Typer(help="Assistants digitaux (robots) de l'annuaire: plages et débits convenus (annexe 2)", no_args_is_help=True)
 secrets_app = typer.Typer(help="Secrets de la passerelle (clés de signature, d'index, de chiffrement)", no_args_is_help=True)
 app.add_typer(cles_app, name="cles")
 app.add_typer(organismes_app, name="organismes")
 app.add_typer(conventions_app, name="conventions")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(robots_app, name="robots")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(livraisons_app, name="livraisons")
 enregistrer_commandes_client(app)
@@ -98,6 +100,8 @@ def cles_generer(
     valide_du: Optional[str] = typer.Option(None, "--valide-du"),
     valide_au: Optional[str] = typer.Option(None, "--valide-au"),
     developpement: bool = typer.Option(False, "--developpement", help="marquer comme clé de développement"),
+    profil: Optional[str] = typer.Option(None, "--profil", help="profil de la clé: accueil, gestion (défaut), lutte-fraude"),
+    robot: Optional[str] = typer.Option(None, "--robot", help="clé d'un robot déclaré dans robots.yaml (son profil est celui du robot)"),
     config: Path = ConfigOption,
 ) -> None:
     """Générer une paire Ed25519, écrire la clé privée (0600) et inscrire la clé publique."""
@@ -113,7 +117,7 @@ def cles_generer(
     fin = _instant(valide_au) or (debut + timedelta(days=730))
     try:
         ajouter_cle(config, organisme=organisme, keyid=keyid, publique=privee.public_key(),
-                    valide_du=debut, valide_au=fin, developpement=developpement)
+                    valide_du=debut, valide_au=fin, developpement=developpement, profil=profil, robot=robot)
     except AnnuaireInvalide as exc:
         _erreur(str(exc))
     descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -129,6 +133,8 @@ def cles_ajouter(
     keyid: str = typer.Option(..., "--keyid"),
     valide_du: Optional[str] = typer.Option(None, "--valide-du"),
     valide_au: Optional[str] = typer.Option(None, "--valide-au"),
+    profil: Optional[str] = typer.Option(None, "--profil", help="profil de la clé: accueil, gestion (défaut), lutte-fraude"),
+    robot: Optional[str] = typer.Option(None, "--robot", help="clé d'un robot déclaré dans robots.yaml (son profil est celui du robot)"),
     config: Path = ConfigOption,
 ) -> None:
     """Inscrire la clé publique qu'un organisme a générée lui-même (le cas normal)."""
@@ -136,7 +142,8 @@ def cles_ajouter(
     try:
         cle = lire_publique(texte)
         ajouter_cle(config, organisme=organisme, keyid=keyid, publique=cle,
-                    valide_du=_instant(valide_du) or datetime.now(timezone.utc), valide_au=_instant(valide_au))
+                    valide_du=_instant(valide_du) or datetime.now(timezone.utc), valide_au=_instant(valide_au),
+                    profil=profil, robot=robot)
     except (AnnuaireInvalide, ValueError) as exc:
         _erreur(str(exc))
     typer.echo(f"clé {keyid} inscrite pour {organisme}")
@@ -164,7 +171,8 @@ def cles_lister(config: Path = ConfigOption) -> None:
     for cle in sorted(annuaire.cles.values(), key=lambda c: (c.organisme, c.keyid)):
         marque = " [DÉVELOPPEMENT]" if cle.developpement else ""
         fin = f"{cle.valide_au:%Y-%m-%d}" if cle.valide_au else "—"
-        typer.echo(f"{cle.organisme:12} {cle.keyid:28} {cle.etat(maintenant):18} du {cle.valide_du:%Y-%m-%d} au {fin}{marque}")
+        qui = f" profil {cle.profil}" + (f", robot {cle.robot}" if cle.robot else "")
+        typer.echo(f"{cle.organisme:12} {cle.keyid:28} {cle.etat(maintenant):18} du {cle.valide_du:%Y-%m-%d} au {fin}{qui}{marque}")
 
 
 # --- annuaire, conventions, schémas -----------------------------------------------------------
@@ -178,17 +186,27 @@ def organismes_lister(config: Path = ConfigOption) -> None:
 
 
 @conventions_app.command("lister")
-def conventions_lister(config: Path = ConfigOption) -> None:
-    """Chaque convention, son statut et ce qu'elle autorise."""
-    from passerelle.habilitations.conventions import charger_conventions
+def conventions_lister(
+    config: Path = ConfigOption,
+    le: Optional[str] = typer.Option(None, "--le", help="jour d'évaluation AAAA-MM-JJ (défaut: aujourd'hui, UTC)"),
+) -> None:
+    """Chaque convention: son statut effectif ce jour-là et pourquoi (préavis, caducité), ce
+    qu'elle autorise et les délais de réponse convenus (passerelle/habilitations/cycle.py)."""
+    from passerelle.habilitations.conventions import ConventionsInvalides, charger_conventions
+    from passerelle.habilitations.cycle import decrire
 
-    for c in charger_conventions(config / "conventions"):
-        fin = c.fin.isoformat() if c.fin else "durée indéterminée"
-        typer.echo(f"{c.id} — {c.intitule}\n  statut {c.statut.value}, du {c.debut.isoformat()} ({fin}), finalité {c.finalite}")
-        for h in c.habilitations:
-            de = ", ".join(h.emetteurs.types + h.emetteurs.codes)
-            vers = ", ".join(h.destinataires.types + h.destinataires.codes)
-            typer.echo(f"  {', '.join(h.flux)}: {de} → {vers}")
+    try:
+        jour = date.fromisoformat(le) if le else datetime.now(timezone.utc).date()
+    except ValueError:
+        _erreur(f"date illisible: {le!r} (attendu: AAAA-MM-JJ)")
+        raise
+    try:
+        conventions = charger_conventions(config / "conventions")
+    except ConventionsInvalides as exc:
+        _erreur(str(exc))
+        raise
+    for c in conventions:
+        typer.echo("\n".join(decrire(c, conventions, jour)))
 
 
 @schemas_app.command("generer")
@@ -231,6 +249,42 @@ app.add_typer(auditeurs_app, name="auditeurs")
 journal_app.command("rapprocher")(rapprocher)  # `passerelle journal rapprocher` (annexe 2)
 from passerelle.demo import demo  # noqa: E402 — `passerelle demo` (passerelle/demo/)
 app.command("demo")(demo)
+
+
+# --- robots (annexe 2) ------------------------------------------------------------------------
+
+
+@robots_app.command("lister")
+def robots_lister(config: Path = ConfigOption) -> None:
+    """Chaque robot: organisme, responsable, profil, débit, plages convenues, état à cet instant, clés."""
+    from passerelle.habilitations.robots import heure_locale, verifier_plage
+    from passerelle.erreurs import Refus
+
+    try:
+        annuaire = charger_annuaire(config, developpement=True)
+    except AnnuaireInvalide as exc:
+        _erreur(str(exc))
+        return
+    maintenant = datetime.now(timezone.utc)
+    for robot in sorted(annuaire.robots.values(), key=lambda r: (r.organisme, r.id)):
+        try:
+            verifier_plage(robot, maintenant)
+            etat = "dans ses plages"
+        except Refus:
+            etat = "hors plage"
+        local = heure_locale(robot, maintenant)
+        cles = sorted(c.keyid for c in annuaire.cles.values() if c.robot == robot.id)
+        typer.echo(f"{robot.id} ({robot.organisme}) — responsable: {robot.responsable}")
+        if robot.description:
+            typer.echo(f"  {robot.description}")
+        typer.echo(f"  profil {robot.profil}, {robot.debit_par_minute} requêtes/minute au plus")
+        typer.echo(f"  plages ({robot.fuseau}): {robot.plages_texte()}")
+        typer.echo(f"  maintenant {local:%d/%m/%Y %H:%M}: {etat}; clés: {', '.join(cles) or 'aucune'}")
+
+
+from passerelle.gouvernance.commande import rapport  # noqa: E402 — `passerelle rapport` (docs/gouvernance.md)
+
+app.command("rapport")(rapport)
 
 
 if __name__ == "__main__":

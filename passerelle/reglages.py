@@ -52,6 +52,15 @@ class Reglages(BaseSettings):
     livraison_lot: int = Field(default=200, ge=1, description="deliveries claimed per round")
     echeances_intervalle: float = Field(default=5.0, gt=0, description="seconds between deadline rounds when idle")
     accuses_intervalle: float = Field(default=60.0, gt=0, description="seconds between reads of acknowledgement files")
+    consultation_delai: float = Field(
+        default=10.0, gt=0, le=120, description="seconds a synchronous consultation waits for the destination (then 504)"
+    )
+    delais_fenetre_jours: int = Field(
+        default=90, ge=1, description="governance metrics (/metrics): cases opened in the last N days"
+    )
+    delais_cache: float = Field(
+        default=30.0, ge=0, description="seconds the governance metrics are reused between scrapes (0: always recomputed)"
+    )
     travaux_de_fond: bool = Field(
         default=True, description="run the delivery worker, sequencer and purges inside the server process"
     )

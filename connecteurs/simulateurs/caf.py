@@ -1,8 +1,8 @@
 """The simulated CAF de la Loire: sends retirement signals, pulls and acknowledges its inbox.
 
     python -m connecteurs.simulateurs.caf --passerelle http://127.0.0.1:8000 --base caf.db \
-        --allocataires 400 --annee-debut 2027-01-01 --annee-fin 2028-01-01 \
-        [--debut 2027-01-01T00:00:00Z --facteur 525600 --origine 1795000000.0]
+        --allocataires 400 --annee-debut 2026-01-01 --annee-fin 2027-01-01 \
+        [--debut 2026-01-01T00:00:00Z --facteur 525600 --origine 1795000000.0]
 
 It owns a few hundred fictional allocataires (:mod:`connecteurs.simulateurs.population`) and,
 as the simulated days go by:
@@ -26,12 +26,17 @@ import json
 import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from connecteurs.simulateurs.commun import Arret, Magasin, ajouter_arguments_communs, client_organisme, horloge_depuis
+from connecteurs.simulateurs.commun import (
+    Arret,
+    Magasin,
+    ajouter_arguments_communs,
+    client_organisme,
+    horloge_depuis,
+)
 from connecteurs.simulateurs.population import LOT, generer_population
 from passerelle.catalogue.age_legal import charger_table_age_legal
 from passerelle.client import ClientPasserelle, RecuInvalide
@@ -183,10 +188,11 @@ class CafSimulee:
 
     def tour(self) -> None:
         aujourd_hui = self.horloge().date()
-        if aujourd_hui >= self.debut:
-            borne = min(aujourd_hui, date.fromordinal(self.fin.toordinal() - 1))
-            self.envoyer_lots(borne)
-            self.envoyer_unitaires(borne)
+        if aujourd_hui < self.debut:
+            return  # nothing before the first simulated day (the keys may not be valid yet)
+        borne = min(aujourd_hui, date.fromordinal(self.fin.toordinal() - 1))
+        self.envoyer_lots(borne)
+        self.envoyer_unitaires(borne)
         if time.monotonic() - self._derniere_releve >= self.releve:
             self._derniere_releve = time.monotonic()
             self.relever()
@@ -211,7 +217,7 @@ def main(arguments: list[str] | None = None) -> int:
                                       description="CAF de la Loire simulée: envoie les signalements, relève sa boîte")
     ajouter_arguments_communs(parseur)
     parseur.add_argument("--allocataires", type=int, default=400)
-    parseur.add_argument("--graine", type=int, default=2027, help="graine de la population fictive")
+    parseur.add_argument("--graine", type=int, default=2026, help="graine de la population fictive")
     parseur.add_argument("--erreurs", type=int, default=3, help="lignes de lot avec une erreur de saisie du NIR")
     parseur.add_argument("--annee-debut", type=date.fromisoformat, required=True, help="premier jour simulé (AAAA-MM-JJ)")
     parseur.add_argument("--annee-fin", type=date.fromisoformat, required=True, help="lendemain du dernier jour simulé")

@@ -3,7 +3,7 @@
 Run it as a caisse would run its own system::
 
     python -m connecteurs.simulateurs.carsat --passerelle http://127.0.0.1:8000 --port 8100 \
-        --base carsat.db [--debut 2027-01-01T00:00:00Z --facteur 525600 --origine 1795000000.0]
+        --base carsat.db [--debut 2026-01-01T00:00:00Z --facteur 525600 --origine 1795000000.0]
 
 and point the gateway at it (``config/annuaire/organismes.yaml``)::
 
@@ -27,14 +27,15 @@ retry after a cut never answers twice:
   85 %, otherwise a rejection with its motive).
 
 Actions due after ``--fin`` are left pending: at the end of the simulated year some files are
-still being processed, as in real life. ``GET /etat`` gives the counters (unauthenticated,
+still being processed, as in real life. **Consultations** (``POST /consultations/{type}``,
+signed by the gateway like a push) are answered at once from fictional data, deterministic
+per NIR (:mod:`connecteurs.simulateurs.consultations`). ``GET /etat`` gives the counters (unauthenticated,
 counts only).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import math
@@ -42,9 +43,8 @@ import random
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,7 +56,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connecteurs.simulateurs.commun import Arret, Magasin, ajouter_arguments_communs, client_organisme, horloge_depuis
+from connecteurs.simulateurs import consultations as consultations_simulees
+from connecteurs.simulateurs.commun import (
+    Arret,
+    Magasin,
+    ajouter_arguments_communs,
+    client_organisme,
+    horloge_depuis,
+)
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
 from passerelle.client import ClientPasserelle, RecuInvalide
 from passerelle.client.client import cles_jwks
@@ -92,7 +99,7 @@ REPONSES = ("cloture-rdc", "avis-depot", "notification-retraite")
 
 
 def _jour(ts: float) -> date:
-    return datetime.fromtimestamp(ts, timezone.utc).date()
+    return datetime.fromtimestamp(ts, UTC).date()
 
 
 def _montant(hasard: random.Random, bas: int, haut: int) -> str:
@@ -159,14 +166,14 @@ def planifier(message: dict[str, Any], maintenant: float, table: TableAgeLegal) 
 class CleGateway:
     """The gateway's public keys, from its JWKS, fetched again (at most every 10 s) for an unknown keyid."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url.rstrip("/") + "/.well-known/jwks.json"
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http  # base_url: the gateway
         self._cles: dict[str, Ed25519PublicKey] = {}
         self._dernier = 0.0
         self._verrou = threading.Lock()
 
     def charger(self) -> None:
-        reponse = httpx.get(self._url, timeout=10, trust_env=False)
+        reponse = self._http.get("/.well-known/jwks.json")
         reponse.raise_for_status()
         self._cles = cles_jwks(reponse.json())
         self._dernier = time.monotonic()
@@ -251,19 +258,33 @@ class CarsatSimulee:
         premier, accuse = await run_in_threadpool(self._stocker, message)
         return JSONResponse({"accuse": accuse, "deja_recu": not premier}, status_code=201 if premier else 200)
 
+    async def consulter(self, request: Request) -> JSONResponse:
+        """A synchronous consultation from the gateway: signature checked, fictional answer."""
+        corps = await request.body()
+        try:
+            await run_in_threadpool(self._verifier, consultations_simulees.message_http(request), corps)
+        except Refus as refus:
+            await run_in_threadpool(self._refus, refus.code)
+            return _probleme(401, refus.code, "signature de la passerelle refusée")
+        statut, donnees = consultations_simulees.repondre(request.path_params["type"], corps)
+        return JSONResponse(donnees, status_code=statut)
+
     async def sante(self, request: Request) -> JSONResponse:
         return JSONResponse({"statut": "ok", "organisme": ORGANISME})
 
     def compteurs(self) -> dict[str, Any]:
         fin = self.fin if self.fin is not None else float("inf")
+        maintenant = self.horloge.timestamp()
         lire = self.magasin.lire
         return {
             "recus": lire("SELECT count(*) FROM recus")[0][0],
             "livraisons": lire("SELECT coalesce(sum(livraisons), 0) FROM recus")[0][0],
             "par_flux": dict(lire("SELECT flux, count(*) FROM recus GROUP BY flux")),
             "actions_dues_en_attente": lire(
-                "SELECT count(*) FROM actions WHERE etat = 'a_faire' AND echeance <= ?", (min(fin, self.horloge.timestamp()),))[0][0],
-            "actions_apres_fin": lire("SELECT count(*) FROM actions WHERE etat = 'a_faire' AND echeance > ?", (fin,))[0][0],
+                "SELECT count(*) FROM actions WHERE etat = 'a_faire' AND echeance <= (CASE WHEN type = ? THEN ? ELSE ? END)",
+                (ACQUITTER, maintenant, min(fin, maintenant)))[0][0],
+            "actions_apres_fin": lire(
+                "SELECT count(*) FROM actions WHERE etat = 'a_faire' AND type != ? AND echeance > ?", (ACQUITTER, fin))[0][0],
             "actions_faites": dict(lire("SELECT type, count(*) FROM actions WHERE etat = 'fait' GROUP BY type")),
             "erreurs": dict(lire("SELECT resultat, count(*) FROM actions WHERE etat = 'erreur' GROUP BY resultat")),
             "refus": dict(lire("SELECT code, count(*) FROM refus GROUP BY code")),
@@ -275,6 +296,7 @@ class CarsatSimulee:
     def application(self) -> Starlette:
         return Starlette(routes=[
             Route("/messages/{id}", self.recevoir, methods=["POST"]),
+            Route("/consultations/{type}", self.consulter, methods=["POST"]),
             Route("/sante", self.sante, methods=["GET"]),
             Route("/etat", self.etat, methods=["GET"]),
         ])
@@ -313,19 +335,24 @@ class CarsatSimulee:
             self._noter(num, "erreur", str(reponse.donnees.get("code") or f"HTTP {reponse.statut}"))
             print(f"carsat-ra simulée: {type_} refusé: {reponse.donnees}", file=sys.stderr, flush=True)
 
+    def un_tour(self) -> int:
+        """Execute what is due now; returns how many actions were tried."""
+        maintenant = self.horloge.timestamp()
+        limite = maintenant if self.fin is None else min(maintenant, self.fin)
+        # Acknowledgements are technical: always done. Answers are business: not after --fin.
+        dues = self.magasin.lire(
+            "SELECT num, type, message_id, donnees FROM actions WHERE etat = 'a_faire' "
+            "AND echeance <= (CASE WHEN type = ? THEN ? ELSE ? END) ORDER BY echeance LIMIT 50",
+            (ACQUITTER, maintenant, limite))
+        for num, type_, message_id, donnees in dues:
+            if self.arret.demande:
+                break
+            self.executer(num, type_, message_id, donnees)
+        return len(dues)
+
     def travailler(self) -> None:
         while not self.arret.demande:
-            limite = self.horloge.timestamp()
-            if self.fin is not None:
-                limite = min(limite, self.fin)
-            dues = self.magasin.lire(
-                "SELECT num, type, message_id, donnees FROM actions WHERE etat = 'a_faire' AND echeance <= ? "
-                "ORDER BY echeance LIMIT 50", (limite,))
-            for num, type_, message_id, donnees in dues:
-                if self.arret.demande:
-                    break
-                self.executer(num, type_, message_id, donnees)
-            if not dues:
+            if not self.un_tour():
                 self.arret.attendre(0.02)
 
 
@@ -345,7 +372,7 @@ def main(arguments: list[str] | None = None) -> int:
     horloge = horloge_depuis(args)
     fin = datetime.fromisoformat(args.fin.replace("Z", "+00:00")).timestamp() if args.fin else None
     table = charger_table_age_legal(args.config / "regles" / "age-legal.yaml")
-    cles = CleGateway(args.passerelle)
+    cles = CleGateway(httpx.Client(base_url=args.passerelle, timeout=10, trust_env=False))
     for _ in range(300):
         try:
             cles.charger()

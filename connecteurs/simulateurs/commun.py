@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -36,7 +36,7 @@ def ajouter_arguments_communs(parseur: argparse.ArgumentParser) -> None:
 
 def _instant(texte: str) -> datetime:
     instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def horloge_depuis(arguments: argparse.Namespace) -> HorlogeAcceleree:
@@ -100,7 +100,7 @@ class Arret:
     def __init__(self) -> None:
         self.evenement = threading.Event()
 
-    def installer(self) -> "Arret":
+    def installer(self) -> Arret:
         for signal_ in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_, lambda *_: self.evenement.set())
         return self

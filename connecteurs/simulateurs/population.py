@@ -132,21 +132,23 @@ def _donnees(hasard: random.Random, numero: int, flux: str, naissance: date, err
 
 
 def generer_population(
-    table: TableAgeLegal, debut: date, fin: date, nombre: int, *, graine: int = 2027,
+    table: TableAgeLegal, debut: date, fin: date, nombre: int, *, graine: int = 2026,
     part_unitaires_rdc: float = 0.15, erreurs: int = 3,
 ) -> list[Allocataire]:
     """``nombre`` allocataires whose signal falls due in ``[debut, fin)``; ``erreurs`` of the batch
     lines carry a NIR typing error."""
     hasard = random.Random(graine)
-    jours = (fin - debut).days
+    jours = [debut + timedelta(days=n) for n in range((fin - debut).days)]
+    possibles: dict[str, list[tuple[date, date]]] = {}
+    for flux in (RDC, PASSAGE):
+        # Some days are no one's due date: the legal age moves by 3 months per generation.
+        possibles[flux] = [(j, n) for j in jours if (n := naissance_pour(table, flux, j)) is not None]
+        if not possibles[flux]:
+            raise ValueError(f"aucune date de naissance ne fait échoir un signal {flux} entre {debut} et {fin}")
     personnes: list[tuple[int, str, str, date, date]] = []
     for numero in range(1, nombre + 1):
         flux = RDC if numero % 2 else PASSAGE
-        while True:
-            echeance = debut + timedelta(days=hasard.randrange(jours))
-            naissance = naissance_pour(table, flux, echeance)
-            if naissance is not None:
-                break
+        echeance, naissance = hasard.choice(possibles[flux])
         if flux == RDC and hasard.random() >= part_unitaires_rdc:
             mode, envoi = LOT, echeance.replace(day=1)
         else:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Introuvable, Refus
+from passerelle.habilitations.minimisation import Livrable, lisible_par, masques_en_boite, remettre
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
@@ -42,7 +43,9 @@ def lire_curseur(texte: str | None) -> int:
         raise Refus(code="curseur_invalide", detail="le curseur doit être une valeur curseur_suivant rendue par la boîte") from exc
 
 
-def _decision(services: Services, appelant: Appelant, ligne: LigneMessage, decision: str) -> Decision:
+def _decision(
+    services: Services, appelant: Appelant, ligne: LigneMessage, decision: str, retenu: dict[str, Any] | None = None
+) -> Decision:
     return Decision(
         decision=decision,
         horodatage=services.horloge(),
@@ -54,12 +57,29 @@ def _decision(services: Services, appelant: Appelant, ligne: LigneMessage, decis
         agent=appelant.agent,
         robot=appelant.cle.robot,
         empreinte=ligne.empreinte,
-        details={"emetteur": ligne.emetteur},
+        details={"emetteur": ligne.emetteur, **({"retenu": retenu} if retenu else {})},
     )
 
 
-def vue_message(services: Services, ligne: LigneMessage) -> dict[str, Any]:
+def livrable(services: Services, ligne: LigneMessage, profil: str) -> Livrable:
+    """The message decrypted and cut to what a key of ``profil`` may read (minimisation)."""
     contenu = json.loads(services.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
+    return remettre(
+        services.conventions,
+        services.annuaire.actuel().organismes,
+        convention=ligne.convention,
+        flux=ligne.flux,
+        emetteur=ligne.emetteur,
+        destinataire=ligne.destinataire,
+        profil=profil,
+        contenu=contenu,
+    )
+
+
+def vue_message(services: Services, ligne: LigneMessage, contenu: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The message as a reader sees it; ``contenu`` already cut (``livrable``), else whole."""
+    if contenu is None:
+        contenu = json.loads(services.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
     return {
         "id": ligne.id,
         "flux": ligne.flux,
@@ -84,16 +104,37 @@ def lire_boite(
     services: Services, connexion: Connection, appelant: Appelant, curseur: str | None, limite: int
 ) -> PageBoite:
     apres = lire_curseur(curseur)
-    lignes = messages.page_boite(connexion, appelant.organisme.code, apres, limite + 1)
+    # Flux the key's profile may not read (e.g. fraud signals for a non-fraud key) stay out of
+    # its listing, and wait there for a key of the right profile.
+    profil = appelant.cle.profil
+    masques = masques_en_boite(services.conventions, appelant.organisme, profil)
+    lignes = messages.page_boite(connexion, appelant.organisme.code, apres, limite + 1, exclure=masques)
     suivante = lignes[limite].seq if len(lignes) > limite else None
     page = lignes[:limite]
     vues = []
     for ligne in page:
-        vues.append(vue_message(services, ligne))
-        services.journal.ecrire(connexion, _with_nir(_decision(services, appelant, ligne, "consulte"), ligne))
+        part = livrable(services, ligne, profil)
+        if not part.visible:
+            continue
+        vues.append(vue_message(services, ligne, part.contenu))
+        services.journal.ecrire(
+            connexion, _with_nir(_decision(services, appelant, ligne, "consulte", part.retenu), ligne)
+        )
     # The cursor points after the last message handed out, so a consumer that acknowledges as it
     # goes and one that does not both see every message exactly once per pass.
     return PageBoite(vues, curseur_texte(page[-1].seq) if suivante is not None else None)
+
+
+def _lisible(services: Services, appelant: Appelant, ligne: LigneMessage) -> bool:
+    return lisible_par(
+        services.conventions,
+        services.annuaire.actuel().organismes,
+        convention=ligne.convention,
+        flux=ligne.flux,
+        emetteur=ligne.emetteur,
+        destinataire=ligne.destinataire,
+        profil=appelant.cle.profil,
+    )
 
 
 def _with_nir(decision: Decision, ligne: LigneMessage) -> Decision:
@@ -103,7 +144,8 @@ def _with_nir(decision: Decision, ligne: LigneMessage) -> Decision:
 def acquitter(services: Services, connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
     instant = services.horloge()
     ligne = messages.lire(connexion, message_id)
-    if ligne is None or ligne.destinataire != appelant.organisme.code:
+    if ligne is None or ligne.destinataire != appelant.organisme.code or not _lisible(services, appelant, ligne):
+        # A key that may not read it (profile) may not take it out of the inbox of those who may.
         raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est adressé à {appelant.organisme.code}")
     premier = messages.acquitter(connexion, message_id, appelant.organisme.code, instant, appelant.agent)
     if premier:

@@ -33,6 +33,7 @@ def enregistrer_message(
     reference: str | None = None,
     en_reponse_a: str | None = None,
     regles_version: str | None = None,
+    convention: str | None = None,
 ) -> None:
     contenu = json.dumps(donnees, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     messages.inserer(
@@ -57,6 +58,7 @@ def enregistrer_message(
             journal_index=journal_index,
             regles_version=regles_version,
             remise=destinataire.connecteur,
+            convention=convention,
         ),
     )
     if destinataire.connecteur != messages.REMISE_BOITE:

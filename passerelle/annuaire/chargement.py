@@ -17,7 +17,8 @@ import structlog
 import yaml
 
 from passerelle.annuaire.cles import lire_publique
-from passerelle.annuaire.modeles import Annuaire, Cle, Organisme
+from passerelle.annuaire.modeles import PROFIL_PAR_DEFAUT, PROFILS, Annuaire, Cle, Organisme
+from passerelle.annuaire.robots import Robot, RobotsInvalides, fichier_robots, lire_robots
 
 journal_technique = structlog.get_logger("passerelle.annuaire")
 
@@ -85,18 +86,37 @@ def lire_organismes(chemin: Path) -> dict[str, Organisme]:
                 numero=None if brut.get("numero") is None else str(brut["numero"]),
                 connecteur=connecteur,
                 connecteur_parametres=parametres,
+                profil_livraison=str(brut.get("profil_livraison") or PROFIL_PAR_DEFAUT),
             )
         except KeyError as exc:
             raise AnnuaireInvalide(f"{ou}: champ {exc.args[0]!r} absent") from exc
         if organisme.type not in TYPES_ORGANISMES:
             raise AnnuaireInvalide(f"{ou}: type {organisme.type!r} inconnu ({sorted(TYPES_ORGANISMES)})")
+        if organisme.profil_livraison not in PROFILS:
+            raise AnnuaireInvalide(f"{ou}: profil_livraison {organisme.profil_livraison!r} inconnu ({', '.join(sorted(PROFILS))})")
         if organisme.code in organismes:
             raise AnnuaireInvalide(f"{ou}: code {organisme.code!r} en double")
         organismes[organisme.code] = organisme
     return organismes
 
 
-def lire_cles(chemin: Path, organismes: dict[str, Organisme]) -> dict[str, Cle]:
+def _profil_de_cle(brut: dict[str, Any], robot: Robot | None, ou: str) -> str:
+    """A robot key has its robot's profile (one place to change it); another key says its own."""
+    profil = brut.get("profil")
+    if robot is not None:
+        if profil is not None and profil != robot.profil:
+            raise AnnuaireInvalide(
+                f"{ou}: profil {profil!r} différent de celui du robot {robot.id} ({robot.profil}); "
+                "le profil d'une clé de robot se règle dans robots.yaml"
+            )
+        return robot.profil
+    profil = str(profil or PROFIL_PAR_DEFAUT)
+    if profil not in PROFILS:
+        raise AnnuaireInvalide(f"{ou}: profil {profil!r} inconnu ({', '.join(sorted(PROFILS))})")
+    return profil
+
+
+def lire_cles(chemin: Path, organismes: dict[str, Organisme], robots: dict[str, Robot]) -> dict[str, Cle]:
     cles: dict[str, Cle] = {}
     if not chemin.exists():
         return cles
@@ -116,6 +136,15 @@ def lire_cles(chemin: Path, organismes: dict[str, Organisme]) -> dict[str, Cle]:
         if keyid in cles:
             raise AnnuaireInvalide(f"{ou}: keyid {keyid!r} en double")
         assert valide_du is not None
+        robot = None
+        if brut.get("robot") is not None:
+            robot = robots.get(str(brut["robot"]))
+            if robot is None:
+                raise AnnuaireInvalide(f"{ou}: robot {brut['robot']!r} absent de robots.yaml (annexe 2: tout robot y est déclaré)")
+            if robot.organisme != organisme:
+                raise AnnuaireInvalide(
+                    f"{ou}: le robot {robot.id!r} appartient à {robot.organisme}, pas à {organisme}"
+                )
         cles[keyid] = Cle(
             keyid=keyid,
             organisme=organisme,
@@ -124,7 +153,8 @@ def lire_cles(chemin: Path, organismes: dict[str, Organisme]) -> dict[str, Cle]:
             valide_au=_instant(brut.get("valide_au"), ou),
             revoquee_le=_instant(brut.get("revoquee_le"), ou),
             developpement=bool(brut.get("developpement", False)),
-            robot=brut.get("robot"),
+            robot=robot.id if robot else None,
+            profil=_profil_de_cle(brut, robot, ou),
         )
     return cles
 
@@ -132,14 +162,18 @@ def lire_cles(chemin: Path, organismes: dict[str, Organisme]) -> dict[str, Cle]:
 def charger_annuaire(config: Path, *, developpement: bool) -> Annuaire:
     """Read and check the directory; development keys are refused outside development mode."""
     organismes = lire_organismes(fichier_organismes(config))
-    cles = lire_cles(fichier_cles(config), organismes)
+    try:
+        robots = lire_robots(fichier_robots(config), organismes)
+    except RobotsInvalides as exc:
+        raise AnnuaireInvalide(str(exc)) from exc
+    cles = lire_cles(fichier_cles(config), organismes, robots)
     if not developpement:
         marquees = sorted(c.keyid for c in cles.values() if c.developpement)
         if marquees:
             raise AnnuaireInvalide(
                 "clés de développement refusées hors mode développement: " + ", ".join(marquees)
             )
-    return Annuaire(organismes=organismes, cles=cles)
+    return Annuaire(organismes=organismes, cles=cles, robots=robots)
 
 
 class SourceAnnuaire:
@@ -158,7 +192,7 @@ class SourceAnnuaire:
 
     def _signature_fichiers(self) -> tuple[tuple[int, int], ...]:
         etats = []
-        for chemin in (fichier_organismes(self._config), fichier_cles(self._config)):
+        for chemin in (fichier_organismes(self._config), fichier_cles(self._config), fichier_robots(self._config)):
             try:
                 st = chemin.stat()
                 etats.append((st.st_mtime_ns, st.st_size))

@@ -17,12 +17,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.annuaire.chargement import AnnuaireInvalide, fichier_cles, lire_cles, lire_organismes, fichier_organismes
 from passerelle.annuaire.cles import publique_texte
+from passerelle.annuaire.robots import RobotsInvalides, fichier_robots, lire_robots
 
 ENTETE = (
     "# Clés publiques Ed25519 des organismes (valeur « x » d'une JWK, base64url).\n"
     "# Géré par `passerelle cles ...` (générer, ajouter, révoquer): préférez la commande à l'édition.\n"
     "# developpement: true = CLÉ DE DÉVELOPPEMENT, sa clé privée est publiée dans\n"
     "# config/developpement/cles/; la passerelle refuse de démarrer avec elle hors mode développement.\n"
+    "# profil: accueil, gestion (défaut) ou lutte-fraude — ce que la clé peut émettre et lire\n"
+    "# (conventions); robot: <id> = clé d'un robot déclaré dans robots.yaml (il a le profil du robot).\n"
 )
 
 
@@ -55,7 +58,12 @@ def _ecrire_entrees(config: Path, entrees: list[dict[str, Any]]) -> None:
             f.flush()
             os.fsync(f.fileno())
         # Check the result as the gateway will read it, before it replaces the current file.
-        lire_cles(Path(provisoire), lire_organismes(fichier_organismes(config)))
+        organismes = lire_organismes(fichier_organismes(config))
+        try:
+            robots = lire_robots(fichier_robots(config), organismes)
+        except RobotsInvalides as exc:
+            raise AnnuaireInvalide(str(exc)) from exc
+        lire_cles(Path(provisoire), organismes, robots)
         os.replace(provisoire, chemin)
     except BaseException:
         Path(provisoire).unlink(missing_ok=True)
@@ -72,6 +80,7 @@ def ajouter_cle(
     valide_au: datetime | None,
     developpement: bool = False,
     robot: str | None = None,
+    profil: str | None = None,
 ) -> None:
     entrees = _lire_entrees(config)
     if any(e.get("keyid") == keyid for e in entrees):
@@ -91,6 +100,8 @@ def ajouter_cle(
     }
     if robot:
         entree["robot"] = robot
+    if profil:
+        entree["profil"] = profil
     _ecrire_entrees(config, entrees + [entree])
 
 

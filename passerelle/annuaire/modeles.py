@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+if TYPE_CHECKING:
+    from passerelle.annuaire.robots import Robot
+
+# Connection profiles (art. 2.8: "un profil de connexion qui définit la profondeur des données
+# accessibles"): what a key may send and what it may read is decided per profile by the
+# conventions (passerelle/habilitations/); the directory only says which profile a key has.
+PROFILS = frozenset({"accueil", "gestion", "lutte-fraude"})
+PROFIL_PAR_DEFAUT = "gestion"
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,8 @@ class Organisme:
     numero: str | None = None  # the branch's own number: CodeCaf "042", CodeCARSAT "RA"...
     connecteur: str = "boite"  # connector type: "boite" (pull) or a push connector's entry point
     connecteur_parametres: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # The profile of the system the gateway pushes to (its connector): what it may receive.
+    profil_livraison: str = PROFIL_PAR_DEFAUT
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class Cle:
     revoquee_le: datetime | None = None
     developpement: bool = False
     robot: str | None = None
+    profil: str = PROFIL_PAR_DEFAUT  # a robot key has its robot's profile
 
     def etat(self, instant: datetime) -> str:
         """``valide``, ``revoquee``, ``pas_encore_valide`` or ``expiree`` at ``instant`` (UTC)."""
@@ -52,6 +64,7 @@ class Cle:
 class Annuaire:
     organismes: dict[str, Organisme] = field(default_factory=dict)
     cles: dict[str, Cle] = field(default_factory=dict)
+    robots: dict[str, "Robot"] = field(default_factory=dict)
 
     def organisme(self, code: str) -> Organisme | None:
         return self.organismes.get(code)

@@ -50,4 +50,6 @@ async def sante(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Métriques Prometheus")
 async def metriques(request: Request) -> Response:
-    return Response(generate_latest(services_de(request).metriques.registre), media_type=CONTENT_TYPE_LATEST)
+    # In the thread pool: the answer-delay collector reads the database (gouvernance/metriques.py).
+    texte = await run_in_threadpool(generate_latest, services_de(request).metriques.registre)
+    return Response(texte, media_type=CONTENT_TYPE_LATEST)

@@ -60,6 +60,11 @@ MOTIF_CODE_COMMUNE = _motif(
     "code officiel géographique INSEE de la commune, 5 caractères, par exemple « 42218 » ou "
     "« 2A004 »",
 )
+MOTIF_DEPARTEMENT = _motif(
+    r"^(?:0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-8])$",
+    "code du département : 2 caractères en métropole (« 01 » à « 95 », « 2A » ou « 2B » pour "
+    "la Corse), 3 chiffres outre-mer (« 971 » à « 978 »), par exemple « 69 » ou « 974 »",
+)
 MOTIF_CODE_PAYS = _motif(
     r"^[A-Z]{2}$", "code pays ISO 3166-1 alpha-2 en majuscules, par exemple « FR » ou « DZ »"
 )
@@ -94,6 +99,7 @@ CodeOrganisme = _code(MOTIF_CODE_ORGANISME)
 CodePostal = _code(MOTIF_CODE_POSTAL)
 CodeCommune = _code(MOTIF_CODE_COMMUNE)
 CodePays = _code(MOTIF_CODE_PAYS)
+Departement = _code(MOTIF_DEPARTEMENT)
 Telephone = Annotated[
     str, StringConstraints(min_length=1, max_length=25, pattern=MOTIF_TELEPHONE)
 ]

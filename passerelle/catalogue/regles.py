@@ -228,9 +228,13 @@ REGLES: tuple[Regle, ...] = (
 def appliquer_regles(
     definition: DefinitionFlux, modele: Enveloppe, contexte: ContexteValidation
 ) -> list[Manquement]:
-    """Every fault of every rule, in the order of :data:`REGLES`."""
+    """Every fault of every rule, in the order of :data:`REGLES`, then the model's own.
+
+    A model may carry rules of its own in a ``regles_du_flux`` class attribute (a tuple of
+    :data:`Regle`): a new flux brings its rules in its module, without an edit here.
+    """
     manquements: list[Manquement] = []
-    for regle in REGLES:
+    for regle in (*REGLES, *getattr(type(modele), "regles_du_flux", ())):
         manquements.extend(regle(definition, modele, contexte))
     return manquements
 

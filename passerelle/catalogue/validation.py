@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -23,6 +24,7 @@ from pydantic.fields import FieldInfo
 
 from passerelle.annuaire.modeles import Organisme
 from passerelle.catalogue.age_legal import TableAgeLegal
+from passerelle.catalogue.avpf import MotifsAvpf
 from passerelle.catalogue.nir import normaliser_nir
 from passerelle.catalogue.regles import appliquer_regles
 from passerelle.catalogue.registre import DefinitionFlux
@@ -35,11 +37,19 @@ CHAMPS_ENVELOPPE = frozenset(Enveloppe.model_fields)
 
 @dataclass(frozen=True)
 class ContexteValidation:
-    """What the rules need beyond the message: who sent it, which day it is, which table."""
+    """What the rules need beyond the message: who sent it, which day it is, which table.
+
+    ``motifs_avpf``: the configured list of AVPF enquiry motives (``config/regles/``).
+    ``demande_donnees``: for an answer, the payload of the request it answers, as stored
+    (dates ISO, amounts as strings), so that a rule can compare the two (periods asked, amount
+    available); filled at acceptance, absent when a message is validated alone.
+    """
 
     emetteur: Organisme
     aujourd_hui: date
     table_age_legal: TableAgeLegal
+    motifs_avpf: MotifsAvpf | None = None
+    demande_donnees: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,8 @@ class MessageValide:
 
     ``donnees`` is the payload without the envelope fields, JSON-ready (dates ISO, amounts as
     strings with two decimals, the NIR normalised); fields sent as null or omitted are absent.
-    ``regles_version`` is the legal-age table version the decision relied on, if any.
+    ``regles_version`` is the legal-age table version the decision relied on, if any — or the
+    version of another configured list, named by the model's ``version_des_regles``.
     """
 
     flux: str
@@ -230,10 +241,14 @@ def valider_message(
             [ErreurChamp(champ=m.champ, message=m.message) for m in manquements],
         )
     utilise_table = definition.nom in contexte.table_age_legal.fenetres
+    regles_version = contexte.table_age_legal.version if utilise_table else None
+    version_des_regles = getattr(type(modele), "version_des_regles", None)
+    if regles_version is None and version_des_regles is not None:
+        regles_version = version_des_regles(contexte)
     return MessageValide(
         flux=definition.nom,
         modele=modele,
         nir=getattr(modele, "nir_assure", None),
         donnees=modele.model_dump(mode="json", exclude=set(CHAMPS_ENVELOPPE), exclude_none=True),
-        regles_version=contexte.table_age_legal.version if utilise_table else None,
+        regles_version=regles_version,
     )

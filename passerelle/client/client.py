@@ -156,6 +156,17 @@ class ClientPasserelle:
             return ReponsePasserelle(200, {"resultats": lignes[:-1], **lignes[-1]}, dict(reponse.headers), reponse.content)
         return self._reponse(reponse)
 
+    def consulter(self, type_: str, donnees: dict[str, Any] | bytes) -> ReponsePasserelle:
+        """A synchronous consultation; the answer (200) is checked against the gateway's keys
+        like a receipt: it is the proof of what the destination answered, and when."""
+        corps = donnees if isinstance(donnees, bytes) else json.dumps(donnees, ensure_ascii=False).encode("utf-8")
+        reponse = self._http.post(
+            f"/v1/consultations/{type_}", content=corps, headers={"Content-Type": "application/json"}, auth=self._auth
+        )
+        if reponse.status_code == 200:
+            self.verifier_recu(reponse)
+        return self._reponse(reponse)
+
     def boite(self, *, curseur: str | None = None, limite: int = 50) -> ReponsePasserelle:
         parametres: dict[str, str | int] = {"limite": limite}
         if curseur:

@@ -6,12 +6,12 @@ from datetime import date, timedelta
 from enum import Enum
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from passerelle.annuaire.modeles import Organisme
+from passerelle.annuaire.modeles import PROFILS, Organisme
 
 
 class StatutConvention(str, Enum):
@@ -19,6 +19,18 @@ class StatutConvention(str, Enum):
     en_vigueur = "en_vigueur"
     resiliee = "resiliee"
     caduque = "caduque"
+
+
+class Portee(str, Enum):
+    """A national convention (Cnaf–Cnav) or a local agreement between named caisses (art. 4.3)."""
+
+    nationale = "nationale"
+    locale = "locale"
+
+
+# Conventions authorise a synchronous consultation (POST /v1/consultations/{type}) under the
+# flux name "consultation:{type}"; the types are in their own register, config/consultations.yaml.
+PREFIXE_CONSULTATION = "consultation:"
 
 
 class Parties(BaseModel):
@@ -43,6 +55,25 @@ class Habilitation(BaseModel):
     # agreed in this convention (ISO 8601, e.g. P30D) and reminders before it (e.g. [P7D, P1D]).
     delai_reponse: timedelta | None = None
     rappels: tuple[timedelta, ...] = ()
+    # Connection profiles (art. 2.8; docs/robots-et-profils.md): the sender's key must have one
+    # of ``profils_emetteurs`` (empty: any), a reader at the destination one of
+    # ``profils_destinataires`` (empty: any); ``champs_par_profil`` cuts what each reading
+    # profile receives (absent: everything; "*": everything; a profile it does not name: none
+    # of the payload) — minimisation, passerelle/habilitations/minimisation.py. ``champs_emis``:
+    # the only payload fields a sender may send under it (absent: the flux's whole model);
+    # another field is refused with 403 champ_non_autorise, never stored.
+    profils_emetteurs: tuple[str, ...] = ()
+    profils_destinataires: tuple[str, ...] = ()
+    champs_par_profil: dict[str, tuple[str, ...] | Literal["*"]] | None = None
+    champs_emis: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _profils(self) -> "Habilitation":
+        nommes = set(self.profils_emetteurs) | set(self.profils_destinataires) | set(self.champs_par_profil or ())
+        inconnus = sorted(nommes - PROFILS)
+        if inconnus:
+            raise ValueError(f"profil(s) inconnu(s) {inconnus} (profils: {', '.join(sorted(PROFILS))})")
+        return self
 
     @model_validator(mode="after")
     def _delais(self) -> "Habilitation":
@@ -68,6 +99,12 @@ class Convention(BaseModel):
     preavis_le: date | None = Field(default=None, description="date of the termination notice")
     articles: str | None = None
     habilitations: tuple[Habilitation, ...] = Field(min_length=1)
+    # Lifecycle (passerelle/habilitations/cycle.py): a termination takes effect ``preavis_mois``
+    # after the notice (art. 5.3: six months); a local agreement names its signatories and
+    # becomes void once a national convention covers the same finalite (art. 4.3).
+    preavis_mois: int = Field(default=6, ge=0, le=36)
+    portee: Portee = Portee.nationale
+    parties: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _dates(self) -> "Convention":
@@ -75,24 +112,55 @@ class Convention(BaseModel):
             raise ValueError(f"fin ({self.fin}) avant début ({self.debut})")
         return self
 
+    @model_validator(mode="after")
+    def _cycle(self) -> "Convention":
+        if self.statut is StatutConvention.resiliee and self.preavis_le is None:
+            raise ValueError("statut resiliee sans preavis_le: la date d'effet se calcule depuis le préavis (art. 5.3)")
+        if self.preavis_le is not None and self.preavis_le < self.debut:
+            raise ValueError(f"preavis_le ({self.preavis_le}) avant début ({self.debut})")
+        if self.portee is Portee.nationale and self.parties:
+            raise ValueError("parties ne se donne que pour une convention locale (portee: locale)")
+        if self.portee is Portee.locale:
+            if len(set(self.parties)) < 2:
+                raise ValueError("une convention locale nomme ses signataires: parties, au moins deux codes d'organisme")
+            for habilitation in self.habilitations:
+                for cote in (habilitation.emetteurs, habilitation.destinataires):
+                    hors = sorted(set(cote.codes) - set(self.parties))
+                    if cote.types or hors:
+                        raise ValueError(
+                            "une convention locale n'autorise que des échanges entre ses parties "
+                            f"({', '.join(self.parties)}): habilitations par codes parmi elles"
+                            + (f", pas {', '.join(hors)}" if hors else ", pas par types")
+                        )
+        return self
+
     def en_vigueur_le(self, jour: date) -> bool:
-        return (
-            self.statut is StatutConvention.en_vigueur
-            and self.debut <= jour
-            and (self.fin is None or jour < self.fin)
-        )
+        """On its own; the voiding of a local agreement needs the others (habilitations/cycle.py)."""
+        from passerelle.habilitations.cycle import StatutEffectif, statut_effectif
+
+        return statut_effectif(self, (self,), jour).statut is StatutEffectif.en_vigueur
 
 
 class ConventionsInvalides(ValueError):
     pass
 
 
-def verifier_avec_le_registre(conventions: tuple[Convention, ...], catalogue: Mapping[str, Any]) -> None:
-    """Refuse at start-up what would fail on the first message: a flux no register knows, or a
-    request flux (one expecting an answer) authorised without an agreed answer delay."""
+def verifier_avec_le_registre(
+    conventions: tuple[Convention, ...], catalogue: Mapping[str, Any], consultations: Mapping[str, Any] | None = None
+) -> None:
+    """Refuse at start-up what would fail on the first message: a flux no register knows, a
+    request flux (one expecting an answer) authorised without an agreed answer delay, or a
+    field in ``champs_par_profil`` that the flux does not have."""
     for convention in conventions:
         for habilitation in convention.habilitations:
             for flux in habilitation.flux:
+                if flux.startswith(PREFIXE_CONSULTATION):  # its own register (passerelle/consultations/)
+                    if flux.removeprefix(PREFIXE_CONSULTATION) not in (consultations or {}):
+                        raise ConventionsInvalides(
+                            f"convention {convention.id}: consultation {flux!r} absente du registre des "
+                            "consultations (config/consultations.yaml)"
+                        )
+                    continue
                 definition = catalogue.get(flux)
                 if definition is None:
                     raise ConventionsInvalides(f"convention {convention.id}: flux {flux!r} absent du registre (config/flux.yaml)")
@@ -101,6 +169,27 @@ def verifier_avec_le_registre(conventions: tuple[Convention, ...], catalogue: Ma
                         f"convention {convention.id}: le flux {flux} attend une réponse ({definition.reponse}): "
                         "l'habilitation doit fixer delai_reponse (ISO 8601, p. ex. P30D)"
                     )
+            # A misspelt field in champs_par_profil would silently withhold it: refuse it here.
+            champs_connus = {
+                c
+                for f in habilitation.flux
+                for c in (
+                    catalogue[f].modele if f in catalogue else (consultations or {})[f.removeprefix(PREFIXE_CONSULTATION)].demande
+                ).model_fields
+            }
+            for profil, champs in (habilitation.champs_par_profil or {}).items():
+                inconnus = [] if champs == "*" else sorted(set(champs) - champs_connus)
+                if inconnus:
+                    raise ConventionsInvalides(
+                        f"convention {convention.id}: champs_par_profil[{profil}] nomme des champs que le(s) "
+                        f"flux {', '.join(habilitation.flux)} n'ont pas: {', '.join(inconnus)}"
+                    )
+            inconnus = sorted(set(habilitation.champs_emis or ()) - champs_connus)
+            if inconnus:
+                raise ConventionsInvalides(
+                    f"convention {convention.id}: champs_emis nomme des champs que le(s) flux "
+                    f"{', '.join(habilitation.flux)} n'ont pas: {', '.join(inconnus)}"
+                )
 
 
 def charger_conventions(dossier: Path) -> tuple[Convention, ...]:

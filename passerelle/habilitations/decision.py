@@ -13,6 +13,7 @@ from datetime import date
 from passerelle.annuaire.modeles import Organisme
 from passerelle.erreurs import RefusHabilitation
 from passerelle.habilitations.conventions import Convention, Habilitation
+from passerelle.habilitations.cycle import EtatConvention, StatutEffectif, statut_effectif
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class FaitsEchange:
     destinataire: Organisme
     flux: str
     jour: date
+    profil: str | None = None  # the sending key's profile (None: unknown, only a profile-free habilitation allows)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class Autorisation:
 
 def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisation:
     """Allow when one convention in force grants the flux from this sender to this destination."""
-    hors_vigueur: list[Convention] = []
+    conventions = tuple(conventions)  # all of them: a local agreement's voiding depends on the others
+    hors_vigueur: list[tuple[Convention, EtatConvention]] = []
+    profils_requis: list[str] = []
     mauvais_destinataire = False
     sens_inverse = False
     for convention in conventions:
@@ -42,23 +46,32 @@ def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisat
             emetteur_ok = habilitation.emetteurs.contient(faits.emetteur)
             destinataire_ok = habilitation.destinataires.contient(faits.destinataire)
             if emetteur_ok and destinataire_ok:
-                if convention.en_vigueur_le(faits.jour):
+                etat = statut_effectif(convention, conventions, faits.jour)
+                if etat.statut is StatutEffectif.en_vigueur:
+                    if habilitation.profils_emetteurs and faits.profil not in habilitation.profils_emetteurs:
+                        profils_requis.extend(habilitation.profils_emetteurs)
+                        continue
                     return Autorisation(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
-                hors_vigueur.append(convention)
+                hors_vigueur.append((convention, etat))
             elif emetteur_ok:
                 mauvais_destinataire = True
             elif habilitation.emetteurs.contient(faits.destinataire) and habilitation.destinataires.contient(
                 faits.emetteur
             ):
                 sens_inverse = True
-    if hors_vigueur:
-        c = hors_vigueur[0]
+    if profils_requis:
         raise RefusHabilitation(
-            "convention_hors_vigueur",
+            "profil_non_autorise",
+            f"le flux {faits.flux} de {faits.emetteur.code} vers {faits.destinataire.code} n'est ouvert "
+            f"qu'aux clés de profil {', '.join(sorted(set(profils_requis)))}; la clé utilisée a le profil "
+            f"{faits.profil or 'inconnu'}",
+        )
+    if hors_vigueur:
+        c, etat = hors_vigueur[0]
+        raise RefusHabilitation(
+            "convention_caduque" if etat.statut is StatutEffectif.caduque else "convention_hors_vigueur",
             f"la convention {c.id} couvre le flux {faits.flux} de {faits.emetteur.code} vers "
-            f"{faits.destinataire.code} mais n'est pas en vigueur le {faits.jour.isoformat()} "
-            f"(statut {c.statut.value}, du {c.debut.isoformat()}"
-            + (f" au {c.fin.isoformat()})" if c.fin else ")"),
+            f"{faits.destinataire.code} mais n'est pas en vigueur le {faits.jour.isoformat()} : {etat.raison}",
         )
     if mauvais_destinataire:
         raise RefusHabilitation(

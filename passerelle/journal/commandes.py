@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,7 +19,7 @@ ConfigOption = typer.Option(None, "--config", help="dossier de configuration (d�
 DeveloppementOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
 
 
-def _reglages(base: Optional[str], config: Optional[Path], developpement: bool):  # type: ignore[no-untyped-def]
+def _reglages(base: str | None, config: Path | None, developpement: bool):  # type: ignore[no-untyped-def]
     from passerelle.reglages import Mode, Reglages
 
     surcharges: dict[str, object] = {}
@@ -29,7 +29,7 @@ def _reglages(base: Optional[str], config: Optional[Path], developpement: bool):
         surcharges["base"] = base
     if config is not None:
         surcharges["config"] = config
-    return Reglages(**surcharges)
+    return Reglages(**surcharges)  # type: ignore[arg-type]
 
 
 def _secrets(reglages):  # type: ignore[no-untyped-def]
@@ -44,13 +44,13 @@ def _secrets(reglages):  # type: ignore[no-untyped-def]
 
 @journal_app.command("sequencer")
 def sequencer(
-    base: Optional[str] = BaseOption,
-    config: Optional[Path] = ConfigOption,
+    base: str | None = BaseOption,
+    config: Path | None = ConfigOption,
     developpement: bool = DeveloppementOption,
     forcer: bool = typer.Option(False, "--forcer", help="signer un checkpoint dès qu'une entrée est nouvelle"),
 ) -> None:
     """Intégrer les entrées en attente (un lot) et signer un checkpoint s'il est dû."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from passerelle.journal.sequenceur import IncoherenceJournal, integrer
     from passerelle.stockage.base import ouvrir
@@ -62,7 +62,7 @@ def sequencer(
         with moteur.begin() as connexion:
             resultat = integrer(
                 connexion, secrets.cle_signature, reglages.origine_journal, reglages.origine_journal,
-                datetime.now(timezone.utc), lot_max=reglages.sequenceur_lot,
+                datetime.now(UTC), lot_max=reglages.sequenceur_lot,
                 toutes_entrees=reglages.checkpoint_toutes_entrees,
                 toutes_secondes=reglages.checkpoint_toutes_secondes, forcer=forcer,
                 cles_anterieures=[c.public_key() for c in secrets.cles_signature.values()],
@@ -82,14 +82,15 @@ def sequencer(
 @journal_app.command("exporter")
 def exporter(
     sortie: Path = typer.Argument(..., help="dossier à créer (vide ou absent)"),
-    base: Optional[str] = BaseOption,
-    config: Optional[Path] = ConfigOption,
+    base: str | None = BaseOption,
+    config: Path | None = ConfigOption,
     developpement: bool = DeveloppementOption,
 ) -> None:
     """Exporter le journal jusqu'au dernier checkpoint: entrées, feuilles, checkpoints, clé."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from passerelle.journal.export import ExportImpossible, exporter as ecrire_export
+    from passerelle.journal.export import ExportImpossible
+    from passerelle.journal.export import exporter as ecrire_export
     from passerelle.journal.sequenceur import cles_verification
     from passerelle.stockage.base import ouvrir
 
@@ -98,7 +99,7 @@ def exporter(
     cles = cles_verification(secrets.cles_signature, secrets.signature_active, reglages.origine_journal)
     moteur = ouvrir(reglages.base)
     try:
-        manifeste = ecrire_export(moteur, sortie, cles, reglages.origine_journal, datetime.now(timezone.utc))
+        manifeste = ecrire_export(moteur, sortie, cles, reglages.origine_journal, datetime.now(UTC))
     except ExportImpossible as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2) from None
@@ -110,7 +111,7 @@ def exporter(
 @journal_app.command("verifier")
 def verifier(
     export: Path = typer.Argument(..., help="dossier écrit par « passerelle journal exporter »"),
-    cle: Optional[Path] = typer.Option(None, "--cle", help="clé(s) de vérification obtenue(s) hors de l'export"),
+    cle: Path | None = typer.Option(None, "--cle", help="clé(s) de vérification obtenue(s) hors de l'export"),
     checkpoint: list[Path] = typer.Option(
         [], "--checkpoint", help="checkpoint signé obtenu ailleurs (GET /v1/journal/checkpoint); répétable"
     ),

@@ -94,16 +94,15 @@ def exporter(
         ).scalars().all()
         taille = connexion.execute(sa.select(sa.func.max(journal_checkpoints.c.taille))).scalar() or 0
     with open(dossier / FICHIER_CHECKPOINTS, "w", encoding="utf-8", newline="\n") as f:
-        for note in notes:
-            f.write(json.dumps(note, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(note, ensure_ascii=False) + "\n" for note in notes)
     with open(dossier / FICHIER_ENTREES, "wb") as f_entrees, open(dossier / FICHIER_FEUILLES, "wb") as f_feuilles:
         for debut in range(0, taille, page):
             octets, feuilles = _page(moteur, debut, min(debut + page, taille))
             f_entrees.write(b"".join(e + b"\n" for e in octets))
             f_feuilles.write(b"".join(feuilles))
-        for f in (f_entrees, f_feuilles):
-            f.flush()
-            os.fsync(f.fileno())
+        for ecrit in (f_entrees, f_feuilles):
+            ecrit.flush()
+            os.fsync(ecrit.fileno())
     (dossier / FICHIER_CLE).write_text("".join(c + "\n" for c in cles), encoding="utf-8", newline="\n")
     manifeste = Manifeste(origine, taille, len(notes), horodatage_texte(instant))
     # Written last: an export without its manifest is an interrupted one.

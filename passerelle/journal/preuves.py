@@ -21,25 +21,30 @@ from passerelle.journal.merkle import (
     Adresse,
     Lecteur,
     Noeud,
+    calculer_noeud,
     noeuds_coherence,
     noeuds_inclusion,
-    calculer_noeud,
 )
-from passerelle.stockage.tables import journal, journal_checkpoints, journal_integration, journal_noeuds
+from passerelle.stockage.tables import (
+    journal,
+    journal_checkpoints,
+    journal_integration,
+    journal_noeuds,
+)
 
 __all__ = [
-    "PreuveInclusion",
-    "PreuveCoherence",
     "EntreeJournal",
-    "lire_noeuds",
-    "lecteur",
-    "taille_integree",
-    "preuve_inclusion_stockee",
-    "preuve_coherence_stockee",
+    "PreuveCoherence",
+    "PreuveInclusion",
+    "coherence_json",
     "dernier_checkpoint",
     "inclusion_json",
-    "coherence_json",
+    "lecteur",
     "lire_entree",
+    "lire_noeuds",
+    "preuve_coherence_stockee",
+    "preuve_inclusion_stockee",
+    "taille_integree",
 ]
 
 
@@ -196,12 +201,5 @@ def lire_entree(connexion: Connection, index: int) -> EntreeJournal | None:
     ).first()
     if ligne is None:
         return None
-    return EntreeJournal(
-        index=int(ligne.index),
-        octets=bytes(ligne.entree),
-        organisme=ligne.organisme,
-        destinataire=ligne.destinataire,
-        flux=ligne.flux,
-        message=ligne.message_id,
-        nir_index=ligne.nir_index,
-    )
+    numero, octets, organisme, destinataire, flux, message, nir_index = ligne  # "index" is also a tuple method
+    return EntreeJournal(int(numero), bytes(octets), organisme, destinataire, flux, message, nir_index)

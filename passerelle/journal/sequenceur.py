@@ -22,12 +22,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy.engine import Connection
 
@@ -59,8 +62,8 @@ __all__ = [
     "VERROU_SEQUENCEUR",
     "IncoherenceJournal",
     "Integration",
-    "integrer",
     "cles_verification",
+    "integrer",
     "sequencer",
     "sequencer_periodiquement",
 ]
@@ -110,7 +113,7 @@ def _verrouiller(connexion: Connection) -> bool:
 
 def _utc(instant: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _texte_signe(note: str, nom: str, publiques: Sequence[Ed25519PublicKey]) -> str:

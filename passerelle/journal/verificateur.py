@@ -33,14 +33,19 @@ from typing import BinaryIO
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.journal.merkle import ArbreCompact
-from passerelle.journal.note import Checkpoint, NoteInvalide, analyser_cle_verification, verifier_checkpoint
+from passerelle.journal.note import (
+    Checkpoint,
+    NoteInvalide,
+    analyser_cle_verification,
+    verifier_checkpoint,
+)
 from passerelle.journal.rapport import Alteration, Rapport
 
 __all__ = [
-    "FICHIER_ENTREES",
-    "FICHIER_FEUILLES",
     "FICHIER_CHECKPOINTS",
     "FICHIER_CLE",
+    "FICHIER_ENTREES",
+    "FICHIER_FEUILLES",
     "FICHIER_MANIFESTE",
     "FORMAT",
     "VERSION",
@@ -306,9 +311,9 @@ def verifier(
     if cle_confiance is not None:
         confiance = _cles(cle_confiance.encode("utf-8"), rapport, "clé de confiance")
         fournies = set((cles.decode("utf-8", "replace")).splitlines())
-        for ligne in rapport.cles:
-            if ligne not in fournies:
-                rapport.signaler("cle", None, f"{FICHIER_CLE} ne contient pas la clé de confiance {ligne}")
+        for confiee in rapport.cles:
+            if confiee not in fournies:
+                rapport.signaler("cle", None, f"{FICHIER_CLE} ne contient pas la clé de confiance {confiee}")
         liste_cles = confiance
     else:
         liste_cles = _cles(cles, rapport, FICHIER_CLE)

@@ -7,6 +7,7 @@ the caller's transaction.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from passerelle.acheminement.routage import choisir_destinataire, pivot_de
 from passerelle.catalogue.validation import ContexteValidation, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation
 from passerelle.habilitations.decision import FaitsEchange, decider
+from passerelle.habilitations.minimisation import verifier_champs_emis
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
@@ -37,6 +39,12 @@ def _enveloppe(corps: bytes) -> dict[str, Any]:
 
 def _texte(valeur: object) -> str | None:
     return valeur if isinstance(valeur, str) and valeur else None
+
+
+def _contenu(services: Services, demande: messages.LigneMessage) -> dict[str, Any]:
+    """The stored payload of the request being answered, for the rules that compare the answer
+    with it (periods asked, amount available); decrypted in memory only, never logged."""
+    return json.loads(services.coffre.dechiffrer(demande.contenu, demande.id.encode("ascii")))
 
 
 @dataclass(frozen=True)
@@ -96,15 +104,22 @@ def accepter(
     )
     trace.destinataire = destinataire.code
     autorisation = decider(
-        FaitsEchange(emetteur=emetteur, destinataire=destinataire, flux=flux, jour=instant.date()),
+        FaitsEchange(emetteur=emetteur, destinataire=destinataire, flux=flux, jour=instant.date(), profil=appelant.cle.profil),
         services.conventions,
     )
     valide = valider_message(
         definition,
         corps,
-        ContexteValidation(emetteur=emetteur, aujourd_hui=instant.date(), table_age_legal=services.table_age_legal),
+        ContexteValidation(
+            emetteur=emetteur,
+            aujourd_hui=instant.date(),
+            table_age_legal=services.table_age_legal,
+            motifs_avpf=services.motifs_avpf,
+            demande_donnees=_contenu(services, demande) if demande is not None else None,
+        ),
     )
     trace.nir = valide.nir
+    verifier_champs_emis(autorisation.habilitation, valide.donnees)
     nir_index = services.journal.index_nir(valide.nir) if valide.nir else None
     if demande is not None and demande.nir_index != nir_index:
         raise RefusValidation(
@@ -161,6 +176,7 @@ def accepter(
         reference=_texte(getattr(valide.modele, "reference", None)),
         en_reponse_a=demande.id if demande else None,
         regles_version=valide.regles_version,
+        convention=autorisation.convention,
     )
     if dossier_repondu is not None:
         stockage_dossiers.enregistrer(connexion, dossier_repondu)

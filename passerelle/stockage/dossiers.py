@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,6 +33,11 @@ def _valeurs(dossier: Dossier) -> dict[str, object]:
     }
 
 
+def _utc(instant: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every instant stored here is UTC."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
 def _dossier(row: sa.Row) -> Dossier:
     m = row._mapping
     return Dossier(
@@ -42,15 +47,15 @@ def _dossier(row: sa.Row) -> Dossier:
         demandeur=m["demandeur"],
         repondant=m["repondant"],
         convention=m["convention"],
-        ouvert_le=m["ouvert_le"],
-        echeance=m["echeance"],
+        ouvert_le=_utc(m["ouvert_le"]),
+        echeance=_utc(m["echeance"]),
         a_echeance=m["a_echeance"],
         rappels=tuple(datetime.fromisoformat(r) for r in json.loads(m["rappels"])),
         rappels_envoyes=m["rappels_envoyes"],
         statut=m["statut"],
         nir_index=m["nir_index"],
         reponse_id=m["reponse_id"],
-        repondu_le=m["repondu_le"],
+        repondu_le=_utc(m["repondu_le"]) if m["repondu_le"] is not None else None,
         repondu_en_retard=m["repondu_en_retard"],
     )
 

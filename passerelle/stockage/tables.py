@@ -43,6 +43,9 @@ messages = sa.Table(
     sa.Column("cle_chiffrement", sa.String(64), nullable=False),
     sa.Column("journal_index", sa.BigInteger, nullable=False),
     sa.Column("regles_version", sa.String(64)),
+    # The convention under which it was accepted: what each receiving profile may read of it
+    # (minimisation) is that convention's habilitation (passerelle/habilitations/minimisation.py).
+    sa.Column("convention", sa.String(64)),
     sa.Index("ix_messages_boite_remise", "destinataire", "remise", "statut", "seq"),
 )
 
@@ -230,4 +233,15 @@ dossiers = sa.Table(
     sa.Column("repondu_en_retard", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_dossiers_a_traiter", "statut", "prochain_evenement"),
     sa.Index("ix_dossiers_delais", "repondant", "flux_demande", "ouvert_le"),
+)
+
+# Annex 2's human-like rate, shared by every replica: requests per robot per minute (epoch
+# minute number), incremented atomically (INSERT ... ON CONFLICT DO UPDATE) in the request's
+# transaction; a robot's old minutes are purged when it opens a new one (stockage/debit.py).
+debit_robots = sa.Table(
+    "debit_robots",
+    metadata,
+    sa.Column("robot", sa.String(64), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("requetes", sa.Integer, nullable=False),
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passerelle.annuaire.gestion import ajouter_cle
+from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot, declarer_robot
 from passerelle.auditeurs import comptes
 from passerelle.client import ClientPasserelle
 from tests.catalogue.exemples import exemple_rdc, naissance_dans_fenetre, nir_fictif
@@ -47,7 +48,12 @@ def rdc(passerelle: Any, client: ClientPasserelle, nir: str, **surcharges: Any) 
 
 
 def ajouter_robot(passerelle: Any, robot: str, organisme: str = "caf-042") -> tuple[str, Ed25519PrivateKey]:
-    """Register a robot key in the test's private directory; (keyid, private key)."""
+    """Declare the robot (any hour, high rate: these tests are about the journal, not annex 2's
+    windows — see tests/robots/) and register its key in the test's private directory."""
+    declarer_robot(passerelle.config, Robot(
+        id=robot, organisme=organisme, responsable="Responsable de test", debit_par_minute=600,
+        plages=(PlageHoraire(jours=frozenset(range(len(JOURS))), de=time(0), a=None),),
+    ), remplacer=True)
     privee = Ed25519PrivateKey.generate()
     keyid = f"{organisme}-{robot}"
     debut = passerelle.horloge() - timedelta(days=1)

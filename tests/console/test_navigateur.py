@@ -96,6 +96,14 @@ def _trafic(serveur: dict[str, Any]) -> dict[str, Any]:
     def cle_dev(organisme: str) -> Any:
         return lire_privee_pem((config / "developpement" / "cles" / f"{organisme}-dev-2026.pem").read_bytes())
 
+    from datetime import time as heure
+
+    from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot, declarer_robot
+
+    # Annex 2: a robot key needs its robot declared; any hour here, the test runs at wall-clock time.
+    declarer_robot(config, Robot(id="ad-caf042-07", organisme="caf-042", responsable="Responsable de test",
+                                 debit_par_minute=600, plages=(PlageHoraire(frozenset(range(len(JOURS))), heure(0), None),)),
+                   remplacer=True)
     robot = Ed25519PrivateKey.generate()
     debut = datetime.now(timezone.utc) - timedelta(days=1)
     ajouter_cle(config, organisme="caf-042", keyid="caf-042-ad-07", publique=robot.public_key(), valide_du=debut,

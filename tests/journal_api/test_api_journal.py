@@ -10,7 +10,11 @@ import json
 import sqlalchemy as sa
 from pymerkle import InclusionProof, InmemoryTree
 
-from passerelle.journal.merkle import hash_feuille, verifier_coherence, verifier_inclusion
+from passerelle.journal.merkle import (
+    hash_feuille,
+    verifier_coherence,
+    verifier_inclusion,
+)
 from passerelle.journal.note import analyser_cle_verification, verifier_checkpoint
 from passerelle.stockage.tables import journal
 from tests.journal_api.conftest import envoyer_rdc, obtenir, sequencer

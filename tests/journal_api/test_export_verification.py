@@ -209,7 +209,7 @@ def test_commandes_exporter_et_verifier(passerelle, tmp_path: Path, url_base: st
     seq = runner.invoke(app, ["journal", "sequencer", "--forcer", *options])
     assert seq.exit_code == 0 and "1 entrées intégrées, taille 6; checkpoint signé" in seq.output, seq.output
     autonome = subprocess.run([sys.executable, "-m", "passerelle.journal.verificateur", str(altere)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
     assert autonome.returncode == 1 and "entrée 1 altérée" in autonome.stdout
 
 

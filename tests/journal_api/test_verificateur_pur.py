@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 
 from passerelle.journal.merkle import ArbreCompact, hash_feuille
-from passerelle.journal.note import Checkpoint, cle_verification_texte, signer_checkpoint
+from passerelle.journal.note import (
+    Checkpoint,
+    cle_verification_texte,
+    signer_checkpoint,
+)
 from passerelle.journal.verificateur import FORMAT, VERSION, Rapport, verifier
 
 ORIGINE = "essai.passerelle/journal"

@@ -8,12 +8,22 @@ from datetime import date
 
 import pytest
 
-from connecteurs.simulateurs.population import LOT, PASSAGE, RDC, UNITAIRE, generer_population, naissance_pour
-from passerelle.catalogue.nir import normaliser_nir, nir_coherent_avec_naissance
-from tests.catalogue.exemples import catalogue_signaux_retraite
+from connecteurs.simulateurs.population import (
+    LOT,
+    PASSAGE,
+    RDC,
+    UNITAIRE,
+    generer_population,
+    naissance_pour,
+)
+from passerelle.catalogue.nir import nir_coherent_avec_naissance, normaliser_nir
 from passerelle.catalogue.validation import ContexteValidation, valider_message
 from passerelle.erreurs import RefusValidation
-from tests.catalogue.exemples import CAF_042, table_age_legal
+from tests.catalogue.exemples import (
+    CAF_042,
+    catalogue_signaux_retraite,
+    table_age_legal,
+)
 
 DEBUT, FIN = date(2026, 1, 1), date(2027, 1, 1)
 

@@ -1,0 +1,250 @@
+#!/usr/bin/env python
+"""Batch figure: lines/s accepted for a 200,000-line ``rdc`` batch, against a raw batched SQLite
+insert of the very same rows, in the same run.
+
+Accept side (what is measured): ``POST /v1/lots/rdc`` to a real ``passerelle serve`` process
+(SQLite, WAL + synchronous=FULL), the NDJSON body streamed from disk by the reference client —
+from the first byte sent to the last byte of the signed per-line answer. It includes spooling the
+body while hashing it, the RFC 9421 check, and for every line the whole accept path of a single
+message (strict JSON, model, business rules, legal-age window, convention, routing, AES-GCM
+encryption, journal entry) committed in chunks of ``lot_tranche`` lines. The background workers
+(sequencer, delivery) are off (``PASSERELLE_TRAVAUX_DE_FOND=false``): the sequencer is not part
+of accepting, and would otherwise compete for the one SQLite writer (``--avec-travaux`` to
+measure that too). The lines are valid ``rdc`` messages for *today* (tests/catalogue/exemples),
+each a distinct fictional person; the gateway runs on its real clock, so no clock is faked.
+
+Raw side (the floor): the ``messages`` and ``journal`` rows the gateway wrote, read back and
+prebuilt in memory before the clock starts, then inserted into a fresh base of the same schema
+(same indexes) with ``executemany``, one transaction per chunk of the same size, same PRAGMAs
+(WAL, synchronous=FULL). Its rate is expressed in batch lines/s (one message row + one journal
+row per line).
+
+Peak RSS of the accepting process (VmHWM of the server) is printed beside the body size, to show
+that the batch is streamed, not held in memory. ``--profil N`` profiles the accept of N lines
+in-process (cProfile, ``traiter_lot`` called directly on a fixed clock) and prints the top costs.
+
+    python bench/lots.py [--lignes 200000] [--tranche 500] [--avec-travaux] [--profil 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+RACINE = Path(__file__).resolve().parent.parent
+if str(RACINE) not in sys.path:
+    sys.path.insert(0, str(RACINE))
+
+import httpx
+import sqlalchemy as sa
+
+from passerelle.annuaire.cles import lire_privee_pem
+from passerelle.client import ClientPasserelle
+from passerelle.stockage.tables import journal, messages, metadata
+from tests.catalogue.exemples import exemple_rdc, naissance_dans_fenetre, nir_fictif
+
+KEYID = "caf-042-dev-2026"
+CIBLE_RATIO = 0.25
+
+
+def ecrire_lot(chemin: Path, lignes: int, aujourd_hui: date) -> int:
+    """N valid rdc lines, a distinct fictional person each; streamed to disk. Returns bytes."""
+    naissance = naissance_dans_fenetre("rdc", aujourd_hui)
+    with chemin.open("wb") as fichier:
+        for i in range(lignes):
+            commune, ordre = divmod(i, 999)
+            nir = nir_fictif(naissance, commune=f"{1 + commune % 998:03d}", ordre=f"{ordre + 1:03d}")
+            donnees = exemple_rdc(naissance=naissance, nir_assure=nir, reference=f"bench-{i}")
+            fichier.write(json.dumps(donnees, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    return chemin.stat().st_size
+
+
+def _port_libre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _vmhwm(pid: int) -> int:
+    """Peak resident set size of a process, in bytes (Linux /proc)."""
+    for ligne in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if ligne.startswith("VmHWM:"):
+            return int(ligne.split()[1]) * 1024
+    return 0
+
+
+def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, travaux: bool) -> tuple[float, dict, int]:  # type: ignore[type-arg]
+    base = dossier / "passerelle.db"
+    port = _port_libre()
+    env = {**os.environ, "PASSERELLE_LOT_TRANCHE": str(tranche), "PASSERELLE_TRAVAUX_DE_FOND": str(travaux).lower()}
+    journal_serveur = (dossier / "passerelle.log").open("wb")
+    serveur = subprocess.Popen(
+        [sys.executable, "-m", "passerelle.cli", "serve", "--developpement", "--port", str(port),
+         "--base", f"sqlite:///{base}", "--config", str(config)],
+        stdout=journal_serveur, stderr=subprocess.STDOUT, cwd=dossier, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/sante", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("la passerelle n'a pas démarré: " + (dossier / "passerelle.log").read_text()[-2000:])
+        cle = lire_privee_pem((config / "developpement" / "cles" / f"{KEYID}.pem").read_bytes())
+        with ClientPasserelle(url, cle, KEYID, "bench.lots@caf-042", timeout=None) as client:  # type: ignore[arg-type]
+            debut = time.perf_counter()
+            reponse = client.envoyer_lot("rdc", lot, cle_lot=f"bench-{int(time.time())}")
+            duree = time.perf_counter() - debut
+        if reponse.statut != 200:
+            raise RuntimeError(f"lot refusé: {reponse.statut} {reponse.donnees}")
+        return duree, reponse.donnees["resume"], _vmhwm(serveur.pid)
+    finally:
+        serveur.send_signal(signal.SIGTERM)
+        try:
+            serveur.wait(30)
+        except subprocess.TimeoutExpired:
+            serveur.kill()
+        journal_serveur.close()
+
+
+def lignes_ecrites(base: Path, tranche: int) -> tuple[list[tuple[list[tuple], list[tuple]]], list[str], list[str]]:  # type: ignore[type-arg]
+    """The messages and journal rows of the accepted lines, as the gateway wrote them, in chunks."""
+    source = sqlite3.connect(base)
+    colonnes_m = [c.name for c in messages.columns if c.name != "seq"]
+    colonnes_j = [c.name for c in journal.columns]
+    lignes_m = source.execute(f"SELECT {', '.join(colonnes_m)} FROM messages ORDER BY seq").fetchall()
+    par_message = {r[0]: r for r in source.execute(
+        f"SELECT message_id, {', '.join(chr(34) + c + chr(34) for c in colonnes_j)} FROM journal "
+        "WHERE decision = 'accepte'").fetchall()}
+    source.close()
+    tranches = []
+    for debut in range(0, len(lignes_m), tranche):
+        bloc = lignes_m[debut : debut + tranche]
+        tranches.append((bloc, [par_message[m[0]][1:] for m in bloc]))
+    return tranches, colonnes_m, colonnes_j
+
+
+def inserer_brut(dossier: Path, tranches: list, colonnes_m: list[str], colonnes_j: list[str]) -> float:  # type: ignore[type-arg]
+    cible = dossier / "brut.db"
+    moteur = sa.create_engine(f"sqlite:///{cible}")
+    metadata.create_all(moteur)  # same tables, same indexes
+    moteur.dispose()
+    connexion = sqlite3.connect(cible, isolation_level=None)
+    connexion.execute("PRAGMA journal_mode=WAL")
+    connexion.execute("PRAGMA synchronous=FULL")
+    sql_m = f"INSERT INTO messages ({', '.join(colonnes_m)}) VALUES ({', '.join('?' * len(colonnes_m))})"
+    sql_j = (f"INSERT INTO journal ({', '.join(chr(34) + c + chr(34) for c in colonnes_j)}) "
+             f"VALUES ({', '.join('?' * len(colonnes_j))})")
+    debut = time.perf_counter()
+    for bloc_m, bloc_j in tranches:
+        connexion.execute("BEGIN IMMEDIATE")
+        connexion.executemany(sql_m, bloc_m)
+        connexion.executemany(sql_j, bloc_j)
+        connexion.execute("COMMIT")
+    duree = time.perf_counter() - debut
+    connexion.close()
+    return duree
+
+
+def profiler(dossier: Path, config: Path, lignes: int, tranche: int) -> str:
+    """cProfile of the accept of ``lignes`` lines, in-process (traiter_lot on a fixed clock)."""
+    from passerelle.reception.lots import NDJSON, traiter_lot
+    from passerelle.reception.transaction import Trace
+    from passerelle.reglages import Mode, Reglages
+    from passerelle.services import construire_services
+    from passerelle.signature.base import MessageHttp
+    from passerelle.signature.contenu import CorpsHache
+    from passerelle.signature.signature import signer_requete
+
+    instant = datetime.now(UTC)
+    lot = dossier / "profil.ndjson"
+    ecrire_lot(lot, lignes, instant.date())
+    reglages = Reglages(mode=Mode.developpement, base=f"sqlite:///{dossier / 'profil.db'}", config=config,
+                        travaux_de_fond=False, lot_tranche=tranche)
+    services = construire_services(reglages, horloge=lambda: instant)
+    hache = CorpsHache()
+    with lot.open("rb") as f:
+        while morceau := f.read(1 << 16):
+            hache.ajouter(morceau)
+    entetes = {"content-type": "application/x-ndjson", "idempotency-key": "profil", "passerelle-agent": "bench"}
+    cle = lire_privee_pem((config / "developpement" / "cles" / f"{KEYID}.pem").read_bytes())
+    entetes.update({k.lower(): v for k, v in signer_requete(
+        methode="POST", chemin="/v1/lots/rdc", requete="", entetes=entetes, corps=hache, cle=cle, keyid=KEYID,
+        maintenant=int(instant.timestamp())).items()})
+    message = MessageHttp("POST", "/v1/lots/rdc", "", entetes)
+    profil = cProfile.Profile()
+    debut = time.perf_counter()
+    profil.enable()
+    resultat = traiter_lot(services, Trace(operation="lot", requete_id="profil"), message, hache, lot, "rdc", "profil", NDJSON)
+    profil.disable()
+    duree = time.perf_counter() - debut
+    services.moteur.dispose()
+    sortie = io.StringIO()
+    statistiques = pstats.Stats(profil, stream=sortie)
+    statistiques.sort_stats("tottime").print_stats(25)
+    statistiques.sort_stats("cumulative").print_stats(30)
+    return (f"profil en processus: {resultat.resume['acceptees']} lignes en {duree:.1f} s sous cProfile "
+            f"({resultat.resume['acceptees'] / duree:,.0f} lignes/s, ralenti par le profileur)\n" + sortie.getvalue())
+
+
+def main() -> int:
+    parseur = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parseur.add_argument("--lignes", type=int, default=200_000)
+    parseur.add_argument("--tranche", type=int, default=500, help="lignes par transaction (PASSERELLE_LOT_TRANCHE)")
+    parseur.add_argument("--avec-travaux", action="store_true", help="séquenceur et livreur actifs pendant le lot")
+    parseur.add_argument("--profil", type=int, default=0, help="profiler l'acceptation de N lignes en processus")
+    parseur.add_argument("--garder", type=Path, help="dossier de travail à garder (sinon temporaire)")
+    args = parseur.parse_args()
+    dossier = args.garder or Path(tempfile.mkdtemp(prefix="bench-lots-"))
+    dossier.mkdir(parents=True, exist_ok=True)
+    config = dossier / "config"
+    if not config.exists():
+        shutil.copytree(RACINE / "config", config)
+    try:
+        if args.profil:
+            print(profiler(dossier, config, args.profil, args.tranche))
+            return 0
+        lot = dossier / "lot.ndjson"
+        t0 = time.perf_counter()
+        octets = ecrire_lot(lot, args.lignes, date.today())
+        print(f"lot: {args.lignes:,} lignes rdc valides, {octets / 1e6:,.0f} Mo (écrit en {time.perf_counter() - t0:.0f} s)")
+        duree, resume, rss = accepter_par_http(dossier, config, lot, args.tranche, args.avec_travaux)
+        if resume["acceptees"] != args.lignes:
+            print(f"INVALIDE: {resume}")
+            return 1
+        accept = args.lignes / duree
+        tranches, colonnes_m, colonnes_j = lignes_ecrites(dossier / "passerelle.db", args.tranche)
+        brut_duree = inserer_brut(dossier, tranches, colonnes_m, colonnes_j)
+        brut = args.lignes / brut_duree
+        ratio = accept / brut
+        travaux = "séquenceur et livreur actifs" if args.avec_travaux else "travaux de fond arrêtés"
+        print(f"acceptation (POST /v1/lots/rdc, processus réel, SQLite WAL+FULL, tranches de {args.tranche}, {travaux}):")
+        print(f"  {args.lignes:,} lignes en {duree:.1f} s = {accept:,.0f} lignes/s ; pic RSS du serveur {rss / 1e6:,.0f} Mo "
+              f"pour un corps de {octets / 1e6:,.0f} Mo")
+        print(f"insertion brute des mêmes lignes (messages + journal, executemany par {args.tranche}, WAL+FULL):")
+        print(f"  {args.lignes:,} lignes en {brut_duree:.1f} s = {brut:,.0f} lignes/s")
+        print(f"ratio acceptation / insertion brute = {ratio:.3f} (cible ≥ {CIBLE_RATIO})")
+        return 0 if ratio >= CIBLE_RATIO else 2
+    finally:
+        if args.garder is None:
+            shutil.rmtree(dossier, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""``POST /v1/consultations/{type}``: a question answered in the same call, signed like a receipt.
+
+Thin: the three steps are in :mod:`passerelle.consultations.execution`; this module only
+keeps the database transactions off the wait for the destination (step 2 runs on the event
+loop, steps 1 and 3 in the thread pool, each in its own short transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.api.commun import preparer
+from passerelle.api.problemes import reponses_openapi
+from passerelle.consultations.execution import OPERATION, ConsultationOuverte, clore, interroger, ouvrir
+from passerelle.erreurs import Refus
+from passerelle.habilitations.conventions import PREFIXE_CONSULTATION
+from passerelle.reception.depot import reponse_signee
+from passerelle.reception.transaction import Trace, authentifier_appelant, executer, journaliser_refus_seul
+
+router = APIRouter(tags=["consultations"])
+
+
+class ReponseSignee(BaseModel):
+    """La réponse du destinataire, signée par la passerelle (RFC 9421: @status, content-type,
+    content-digest) comme un accusé de réception."""
+
+    id: str = Field(description="identifiant de la consultation (les deux entrées du journal le portent)")
+    type: str
+    emetteur: str
+    destinataire: str
+    convention: str = Field(description="la convention qui autorise cette consultation")
+    reference: str | None = Field(default=None, description="la référence donnée par l'appelant")
+    demande_le: str = Field(description="RFC 3339, UTC")
+    repondu_le: str = Field(description="RFC 3339, UTC")
+    empreinte: str = Field(description="Content-Digest (RFC 9530) de la question reçue")
+    empreinte_reponse: str = Field(description="sha-256 (RFC 9530) du JSON canonique (RFC 8785) de reponse")
+    journal_index_demande: int = Field(description="index de l'entrée consultation_demandee")
+    journal_index: int = Field(description="index de l'entrée consultation_repondue")
+    reponse: dict[str, Any] = Field(description="la réponse, conforme au modèle du type (docs/consultations.md)")
+
+
+def connecteurs_de(request: Request) -> Connecteurs:
+    """The application's connectors (built by the lifespan), shared with the delivery worker."""
+    connecteurs = getattr(request.app.state, "connecteurs", None)
+    if connecteurs is None:
+        connecteurs = request.app.state.connecteurs = Connecteurs(request.app.state.services)
+    return connecteurs
+
+
+@router.post(
+    "/v1/consultations/{type}",
+    summary="Consultation synchrone: la réponse du destinataire dans le même appel",
+    responses={
+        200: {"model": ReponseSignee, "description": "Réponse du destinataire, signée par la passerelle"},
+        **reponses_openapi(400, 401, 403, 404, 413, 415, 422),
+        502: {"description": "Réponse du destinataire invalide ou refus du destinataire (problème RFC 9457)"},
+        503: {"description": "Destinataire indisponible, ou qui ne prend pas en charge les consultations"},
+        504: {"description": "Le destinataire n'a pas répondu dans le délai"},
+    },
+)
+async def consulter(type: str, request: Request) -> Response:
+    services, trace, message, corps = await preparer(request, OPERATION)
+    trace.flux = (PREFIXE_CONSULTATION + type)[:64]
+    type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
+    if type_contenu != "application/json":
+        refus = Refus(
+            code="type_contenu_non_supporte",
+            detail="une consultation s'envoie en application/json",
+            statut=415,
+            titre="Type de contenu non pris en charge",
+        )
+        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
+        raise refus
+
+    def etape_1(connexion: Connection, trace: Trace) -> ConsultationOuverte:
+        appelant = authentifier_appelant(services, connexion, trace, message, corps)
+        return ouvrir(services, connexion, trace, appelant, type, corps, services.horloge())
+
+    ouverte = await run_in_threadpool(executer, services, trace, etape_1)
+
+    async def etapes_2_et_3() -> dict[str, Any]:
+        issue = await interroger(connecteurs_de(request), ouverte, services.reglages.consultation_delai)
+        return await run_in_threadpool(clore, services, ouverte, issue)
+
+    # Shielded: a caller who hangs up does not cancel the journaling of the outcome.
+    tache = asyncio.ensure_future(etapes_2_et_3())
+    tache.add_done_callback(lambda t: t.cancelled() or t.exception())
+    contenu = await asyncio.shield(tache)
+    reponse = reponse_signee(services, 200, contenu)
+    return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)
