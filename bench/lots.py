@@ -87,7 +87,7 @@ def _vmhwm(pid: int) -> int:
     return 0
 
 
-def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, travaux: bool) -> tuple[float, dict, int]:  # type: ignore[type-arg]
+def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, travaux: bool) -> tuple[float, dict, tuple[int, int]]:  # type: ignore[type-arg]
     base = dossier / "passerelle.db"
     port = _port_libre()
     env = {**os.environ, "PASSERELLE_LOT_TRANCHE": str(tranche), "PASSERELLE_TRAVAUX_DE_FOND": str(travaux).lower()}
@@ -106,6 +106,7 @@ def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, trav
                 time.sleep(0.1)
         else:
             raise RuntimeError("la passerelle n'a pas démarré: " + (dossier / "passerelle.log").read_text()[-2000:])
+        au_repos = _vmhwm(serveur.pid)
         cle = lire_privee_pem((config / "developpement" / "cles" / f"{KEYID}.pem").read_bytes())
         with ClientPasserelle(url, cle, KEYID, "bench.lots@caf-042", timeout=None) as client:  # type: ignore[arg-type]
             debut = time.perf_counter()
@@ -113,7 +114,7 @@ def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, trav
             duree = time.perf_counter() - debut
         if reponse.statut != 200:
             raise RuntimeError(f"lot refusé: {reponse.statut} {reponse.donnees}")
-        return duree, reponse.donnees["resume"], _vmhwm(serveur.pid)
+        return duree, reponse.donnees["resume"], (au_repos, _vmhwm(serveur.pid))
     finally:
         serveur.send_signal(signal.SIGTERM)
         try:
@@ -235,8 +236,9 @@ def main() -> int:
         ratio = accept / brut
         travaux = "séquenceur et livreur actifs" if args.avec_travaux else "travaux de fond arrêtés"
         print(f"acceptation (POST /v1/lots/rdc, processus réel, SQLite WAL+FULL, tranches de {args.tranche}, {travaux}):")
-        print(f"  {args.lignes:,} lignes en {duree:.1f} s = {accept:,.0f} lignes/s ; pic RSS du serveur {rss / 1e6:,.0f} Mo "
-              f"pour un corps de {octets / 1e6:,.0f} Mo")
+        print(f"  {args.lignes:,} lignes en {duree:.1f} s = {accept:,.0f} lignes/s")
+        print(f"  pic RSS du serveur: {rss[1] / 1e6:,.0f} Mo (démarré: {rss[0] / 1e6:,.0f} Mo) pour un corps de "
+              f"{octets / 1e6:,.0f} Mo : le lot n'est pas tenu en mémoire")
         print(f"insertion brute des mêmes lignes (messages + journal, executemany par {args.tranche}, WAL+FULL):")
         print(f"  {args.lignes:,} lignes en {brut_duree:.1f} s = {brut:,.0f} lignes/s")
         print(f"ratio acceptation / insertion brute = {ratio:.3f} (cible ≥ {CIBLE_RATIO})")

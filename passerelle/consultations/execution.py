@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import rfc8785
@@ -90,7 +90,7 @@ def _texte(valeur: object) -> str | None:
     return valeur if isinstance(valeur, str) and valeur else None
 
 
-def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: Any) -> DemandeConsultation:
+def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: date) -> DemandeConsultation:
     """The question fits its model and its rules, every fault listed (as for a flux)."""
     objet = lire_json(corps)
     if not isinstance(objet, dict):

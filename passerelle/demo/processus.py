@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,7 +89,14 @@ class Enfants:
         return code
 
     def arreter_tout(self) -> dict[str, int]:
-        return {enfant.nom: self.arreter(enfant) for enfant in reversed(self.enfants)}
+        """Stop every child, last started first; a second Ctrl-C meanwhile does not cut it short."""
+        principal = threading.current_thread() is threading.main_thread()
+        anciens = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)} if principal else {}
+        try:
+            return {enfant.nom: self.arreter(enfant) for enfant in reversed(self.enfants)}
+        finally:
+            for s, ancien in anciens.items():
+                signal.signal(s, ancien)
 
     def __enter__(self) -> Enfants:
         return self
@@ -98,10 +106,16 @@ class Enfants:
 
 
 def sigterm_comme_interruption() -> Callable[[], None]:
-    """SIGTERM to the demonstration behaves like Ctrl-C (children stopped in ``finally``)."""
+    """SIGTERM and SIGINT (Ctrl-C, even if inherited as ignored) stop the demonstration the same
+    way: a ``KeyboardInterrupt`` whose ``finally`` stops the children."""
 
     def interrompre(_signal: int, _cadre: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    ancien = signal.signal(signal.SIGTERM, interrompre)
-    return lambda: signal.signal(signal.SIGTERM, ancien)
+    anciens = {s: signal.signal(s, interrompre) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def retablir() -> None:
+        for s, ancien in anciens.items():
+            signal.signal(s, ancien)
+
+    return retablir

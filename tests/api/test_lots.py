@@ -6,7 +6,6 @@ import csv
 import io
 import json
 
-import pytest
 import sqlalchemy as sa
 
 from passerelle.catalogue.colonnes import colonnes

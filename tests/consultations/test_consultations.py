@@ -240,3 +240,27 @@ def test_metriques_des_consultations(passerelle, destinataire) -> None:  # type:
     texte = passerelle.client.get("/metrics").text
     assert 'passerelle_decisions_total{code="",decision="repondue",operation="consultation"} 1.0' in texte
     assert 'passerelle_decisions_total{code="destinataire_indisponible",decision="echec",operation="consultation"} 1.0' in texte
+
+
+def _robot(passerelle, technicien: str = "claire.martin@caf-042"):  # type: ignore[no-untyped-def]
+    from passerelle.annuaire.cles import lire_privee_pem
+    from passerelle.client import ClientPasserelle
+
+    keyid = "caf-042-ad-01-dev-2026"
+    cle = lire_privee_pem((passerelle.config / "developpement" / "cles" / f"{keyid}.pem").read_bytes())
+    return ClientPasserelle("http://testserver", cle, keyid, technicien, http=passerelle.client,
+                            horloge=passerelle.horloge.timestamp)
+
+
+def test_robot_eopps_journalise_avec_son_technicien(passerelle, destinataire) -> None:  # type: ignore[no-untyped-def]
+    """Annex 2: the CAF's career robot consults within its agreed window; both entries name the
+    robot and the technician; outside the window nobody is asked."""
+    horloge = passerelle.horloge
+    refus = _robot(passerelle).consulter("periodes-carriere", question_carriere())  # Monday 11:00 in Paris
+    assert refus.statut == 403 and refus.donnees["code"] == "hors_plage_robot"
+    assert destinataire.recues == []
+    horloge.instant = horloge.instant.replace(hour=20)  # 21:00 in Paris: within 19:00-07:00
+    reponse = _robot(passerelle).consulter("periodes-carriere", question_carriere())
+    assert reponse.statut == 200, reponse.donnees
+    for entree in _entrees(passerelle, reponse.donnees["id"]):
+        assert entree["robot"] == "ad-caf042-01" and entree["agent"] == "claire.martin@caf-042"
