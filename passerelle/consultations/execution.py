@@ -296,7 +296,7 @@ def clore(services: Services, ouverte: ConsultationOuverte, issue: Issue) -> dic
         convention=ouverte.convention,
         details=details,
     )
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         index = services.journal.ecrire(connexion, decision)
     if issue.echec is not None:
         services.metriques.decisions.labels(OPERATION, "echec", issue.echec.code).inc()

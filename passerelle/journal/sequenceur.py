@@ -297,7 +297,7 @@ def cles_verification(cles: dict[str, Ed25519PrivateKey], active: str, nom: str)
 def sequencer(services: Services, *, forcer: bool = False) -> Integration:
     """One run with the deployment's settings and key, in its own transaction."""
     reglages = services.reglages
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         return integrer(
             connexion,
             services.secrets.cle_signature,
