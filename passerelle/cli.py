@@ -18,6 +18,8 @@ from passerelle.journal.commandes import journal_app
 from passerelle.acheminement.commandes import app as livraisons_app
 from passerelle.client.commandes import enregistrer as enregistrer_commandes_client
 from passerelle.reglages import Mode, Reglages
+from passerelle.outils_cli import erreur as _erreur
+from passerelle.outils_cli import instant as _instant
 
 app = typer.Typer(help="passerelle — échanges sécurisés entre organismes de sécurité sociale", no_args_is_help=True)
 cles_app = typer.Typer(help="Clés Ed25519 des organismes (annuaire)", no_args_is_help=True)
@@ -37,22 +39,6 @@ enregistrer_commandes_client(app)
 app.add_typer(journal_app, name="journal")
 
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
-
-
-def _erreur(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
-
-
-def _instant(texte: Optional[str]) -> Optional[datetime]:
-    if texte is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
-    except ValueError:
-        _erreur(f"date illisible: {texte!r} (attendu: AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SSZ)")
-        raise
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 
 @app.command()

@@ -65,3 +65,17 @@ async def executer_authentifie_brut(
         return travail(services, connexion, appelant, trace)
 
     return await run_in_threadpool(executer, services, trace, dans_la_transaction)
+
+
+async def exiger_json(services: Services, trace: Trace, message: MessageHttp, quoi: str) -> None:
+    """415 (journaled) unless the body is announced as application/json."""
+    type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
+    if type_contenu != "application/json":
+        refus = Refus(
+            code="type_contenu_non_supporte",
+            detail=f"{quoi} s'envoie en application/json",
+            statut=415,
+            titre="Type de contenu non pris en charge",
+        )
+        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
+        raise refus

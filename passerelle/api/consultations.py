@@ -17,13 +17,12 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.acheminement.connecteurs import Connecteurs
-from passerelle.api.commun import preparer
+from passerelle.api.commun import exiger_json, preparer
 from passerelle.api.problemes import reponses_openapi
 from passerelle.consultations.execution import OPERATION, ConsultationOuverte, clore, interroger, ouvrir
-from passerelle.erreurs import Refus
 from passerelle.habilitations.conventions import PREFIXE_CONSULTATION
 from passerelle.reception.depot import reponse_signee
-from passerelle.reception.transaction import Trace, authentifier_appelant, executer, journaliser_refus_seul
+from passerelle.reception.transaction import Trace, authentifier_appelant, executer
 
 router = APIRouter(tags=["consultations"])
 
@@ -69,16 +68,7 @@ def connecteurs_de(request: Request) -> Connecteurs:
 async def consulter(type: str, request: Request) -> Response:
     services, trace, message, corps = await preparer(request, OPERATION)
     trace.flux = (PREFIXE_CONSULTATION + type)[:64]
-    type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
-    if type_contenu != "application/json":
-        refus = Refus(
-            code="type_contenu_non_supporte",
-            detail="une consultation s'envoie en application/json",
-            statut=415,
-            titre="Type de contenu non pris en charge",
-        )
-        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
-        raise refus
+    await exiger_json(services, trace, message, "une consultation")
 
     def etape_1(connexion: Connection, trace: Trace) -> ConsultationOuverte:
         appelant = authentifier_appelant(services, connexion, trace, message, corps)

@@ -7,11 +7,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.api.commun import preparer
+from passerelle.api.commun import exiger_json, preparer
 from passerelle.api.problemes import reponses_openapi
-from passerelle.erreurs import Refus
 from passerelle.reception.depot import deposer
-from passerelle.reception.transaction import journaliser_refus_seul
 
 router = APIRouter(tags=["flux"])
 
@@ -38,7 +36,6 @@ class Recu(BaseModel):
         202: {"model": Recu, "description": "Accepté: accusé de réception signé"},
         **reponses_openapi(400, 401, 403, 404, 413, 415, 422),
     },
-    openapi_extra={"x-passerelle-corps": "flux"},
 )
 async def envoyer(
     flux: str,
@@ -47,15 +44,6 @@ async def envoyer(
 ) -> Response:
     services, trace, message, corps = await preparer(request, "depot")
     trace.flux = flux
-    type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
-    if type_contenu != "application/json":
-        refus = Refus(
-            code="type_contenu_non_supporte",
-            detail="le corps d'un message doit être envoyé en application/json",
-            statut=415,
-            titre="Type de contenu non pris en charge",
-        )
-        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
-        raise refus
+    await exiger_json(services, trace, message, "le corps d'un message")
     reponse = await run_in_threadpool(deposer, services, trace, message, corps, flux, idempotency_key)
     return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)

@@ -7,24 +7,20 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from passerelle.reglages import Mode, Reglages
+from passerelle.outils_cli import erreur as _erreur
+from passerelle.outils_cli import instant as _instant
 
 auditeurs_app = typer.Typer(help="Comptes des auditeurs du journal (console et API)", no_args_is_help=True)
 
 BaseOption = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)")
 ConfigOption = typer.Option(None, "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
 DevOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
-
-
-def _erreur(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
 
 
 def _reglages(base: Optional[str], config: Optional[Path], developpement: bool) -> Reglages:
@@ -137,17 +133,6 @@ def desactiver(
     finally:
         services.moteur.dispose()
     typer.echo(f"auditeur {identifiant} désactivé")
-
-
-def _instant(texte: Optional[str]) -> Optional[datetime]:
-    if texte is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
-    except ValueError:
-        _erreur(f"date illisible: {texte!r} (attendu: AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SSZ)")
-        raise
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 
 def rapprocher(
