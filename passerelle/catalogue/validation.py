@@ -221,10 +221,15 @@ def _valider_modele(definition: DefinitionFlux, corps: bytes) -> Enveloppe:
 
 
 def valider_message(
-    definition: DefinitionFlux, corps: bytes, contexte: ContexteValidation
+    definition: DefinitionFlux, corps: bytes, contexte: ContexteValidation, *, objet: Any = None
 ) -> MessageValide:
-    """Validate one message body of ``definition``'s flux, or raise ``RefusValidation``."""
-    objet = lire_json(corps)
+    """Validate one message body of ``definition``'s flux, or raise ``RefusValidation``.
+
+    ``objet``: the body already read by ``lire_json`` (the accept path reads the envelope
+    first), so the strict JSON pass is not done twice.
+    """
+    if objet is None:
+        objet = lire_json(corps)
     if not isinstance(objet, dict):
         raise RefusValidation(
             "schema_invalide",

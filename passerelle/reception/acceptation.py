@@ -30,11 +30,10 @@ from passerelle.stockage import dossiers as stockage_dossiers
 from passerelle.stockage import messages
 
 
-def _enveloppe(corps: bytes) -> dict[str, Any]:
-    """The envelope fields (routing needs them before validation); invalid JSON is refused here
-    with its own code, a JSON that is not an object is left for validation to describe."""
-    donnees = lire_json(corps)
-    return donnees if isinstance(donnees, dict) else {}
+def _enveloppe(objet: Any) -> dict[str, Any]:
+    """The envelope fields (routing needs them before validation); a JSON that is not an
+    object is left for validation to describe."""
+    return objet if isinstance(objet, dict) else {}
 
 
 def _texte(valeur: object) -> str | None:
@@ -70,7 +69,8 @@ def accepter(
     if definition is None:
         raise Introuvable("flux_inconnu", f"le flux {flux!r} n'existe pas ({', '.join(sorted(services.catalogue))})")
 
-    enveloppe = _enveloppe(corps)
+    objet = lire_json(corps)  # invalid JSON is refused here, with its own code
+    enveloppe = _enveloppe(objet)
     trace.nir = _texte(enveloppe.get("nir_assure"))
     demande = None
     if definition.repond_a:
@@ -117,6 +117,7 @@ def accepter(
             motifs_avpf=services.motifs_avpf,
             demande_donnees=_contenu(services, demande) if demande is not None else None,
         ),
+        objet=objet,
     )
     trace.nir = valide.nir
     verifier_champs_emis(autorisation.habilitation, valide.donnees)
