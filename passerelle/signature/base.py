@@ -212,9 +212,10 @@ def serialiser_parametres(composants: Sequence[tuple[str, Mapping[str, Any]]],
     return http_sf.ser({"p": membre})[len("p="):]
 
 
-def lire_parametres(
-    parametres: str,
-) -> tuple[str, list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+Couverts = tuple[tuple[str, dict[str, Any]], ...]
+
+
+def lire_parametres(parametres: str) -> tuple[str, list[tuple[str, dict[str, Any]]], dict[str, Any]]:
     """Re-serialize a received ``@signature-params`` value (RFC 9421 3.2 step 5).
 
     Returns the canonical text, the covered components and the signature parameters.
@@ -224,11 +225,9 @@ def lire_parametres(
 
 
 @functools.lru_cache(maxsize=64)
-def _lire_parametres(
-    parametres: str,
-) -> tuple[str, tuple[tuple[str, dict[str, Any]], ...], dict[str, Any]]:
-    # Cached per text: the verifier and the signer each read the same value twice (once to
-    # decide, once to build the base); copies are handed out so the cache cannot be altered.
+def _lire_parametres(parametres: str) -> tuple[str, Couverts, dict[str, Any]]:
+    # Cached per text (a signer reads its own value back); copies are handed out so the cache
+    # cannot be altered.
     try:
         dictionnaire = http_sf.parse(
             f"p={parametres.strip(' ')}".encode("ascii"),
@@ -240,15 +239,22 @@ def _lire_parametres(
             "signature_malformee", f"Paramètres de signature illisibles : {erreur}."
         ) from erreur
     assert isinstance(dictionnaire, dict)
-    membre = dictionnaire.get("p")
-    if list(dictionnaire) != ["p"] or not isinstance(membre, tuple) or not isinstance(
-        membre[0], list
-    ):
-        raise RefusAuthentification(
-            "signature_malformee",
-            "Les paramètres de signature doivent être une liste interne, p. ex. "
-            '("@method" "@path");created=...;keyid="...".',
-        )
+    if list(dictionnaire) != ["p"]:
+        raise RefusAuthentification("signature_malformee", _LISTE_ATTENDUE)
+    return parametres_de_signature(dictionnaire["p"])
+
+
+_LISTE_ATTENDUE = (
+    "Les paramètres de signature doivent être une liste interne, p. ex. "
+    '("@method" "@path");created=...;keyid="...".'
+)
+
+
+def parametres_de_signature(membre: object) -> tuple[str, Couverts, dict[str, Any]]:
+    """From one parsed Signature-Input member: its canonical text (the ``@signature-params``
+    line), the covered components and the signature parameters — serialised once."""
+    if not isinstance(membre, tuple) or not isinstance(membre[0], list):
+        raise RefusAuthentification("signature_malformee", _LISTE_ATTENDUE)
     composants: list[tuple[str, dict[str, Any]]] = []
     for element in membre[0]:
         valeur, params = element if isinstance(element, tuple) else (element, {})
@@ -268,13 +274,19 @@ def construire_base(message: MessageHttp, composants: Sequence[str], parametres:
     ``composants`` must be exactly the covered list of ``parametres``: the last line signs
     that list, the other lines are computed from this one, and they must not disagree.
     """
-    canonique, couverts, _ = lire_parametres(parametres)
-    demandes = [lire_composant(identifiant) for identifiant in composants]
+    canonique, couverts, _ = _lire_parametres(parametres)
+    demandes = tuple(lire_composant(identifiant) for identifiant in composants)
     if demandes != couverts:
         raise ValueError("les composants ne sont pas ceux de la liste des paramètres de signature")
+    return base_de_signature(message, couverts, canonique)
+
+
+def base_de_signature(message: MessageHttp, couverts: Couverts, canonique: str) -> bytes:
+    """The base from a list already read with its canonical ``@signature-params`` text (both
+    from ``parametres_de_signature`` or ``serialiser_parametres`` on the same list)."""
     lignes: list[str] = []
     vus: set[str] = set()
-    for nom, params in demandes:
+    for nom, params in couverts:
         identifiant = nom_serialise(nom, params)
         if identifiant in vus:
             raise RefusAuthentification(

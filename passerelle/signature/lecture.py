@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.erreurs import RefusAuthentification
 from passerelle.signature.base import (
+    Couverts,
     MessageHttp,
-    construire_base,
-    lire_parametres,
-    nom_serialise,
+    base_de_signature,
+    parametres_de_signature,
     refuser_doublon,
 )
 
@@ -33,7 +33,7 @@ class SignatureLue:
     """One signature as announced by the sender; nothing in it is verified yet."""
 
     etiquette: str
-    couverts: tuple[tuple[str, dict[str, Any]], ...]
+    couverts: Couverts
     parametres: dict[str, Any]
     parametres_serialises: str
     valeur: bytes
@@ -97,10 +97,10 @@ def lire_signature(entetes: Mapping[str, str], etiquette: str = "sig1") -> Signa
             f"Une signature Ed25519 fait {TAILLE_SIGNATURE} octets ; « {etiquette} » en fait "
             f"{len(octets)}.",
         )
-    canonique, couverts, parametres = lire_parametres(http_sf.ser({"p": entree})[len("p="):])
+    canonique, couverts, parametres = parametres_de_signature(entree)
     return SignatureLue(
         etiquette=etiquette,
-        couverts=tuple(couverts),
+        couverts=couverts,
         parametres=parametres,
         parametres_serialises=canonique,
         valeur=octets,
@@ -123,9 +123,7 @@ def controler_algorithme(lue: SignatureLue, *, obligatoire: bool) -> None:
 
 def verifier_valeur(message: MessageHttp, lue: SignatureLue, cle: Ed25519PublicKey) -> None:
     """Rebuild the base from the message as received and check the Ed25519 signature on it."""
-    base = construire_base(
-        message, [nom_serialise(nom, p) for nom, p in lue.couverts], lue.parametres_serialises
-    )
+    base = base_de_signature(message, lue.couverts, lue.parametres_serialises)
     try:
         cle.verify(lue.valeur, base)
     except InvalidSignature as erreur:

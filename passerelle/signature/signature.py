@@ -8,13 +8,14 @@ the output is deterministic (Ed25519 signatures are).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Mapping
 
 import http_sf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from passerelle.signature.base import MessageHttp, construire_base, serialiser_parametres
+from passerelle.signature.base import MessageHttp, base_de_signature, serialiser_parametres
 from passerelle.signature.contenu import CorpsHache, empreinte_de
 from passerelle.signature.lecture import ALGORITHME
 from passerelle.signature.verification import (
@@ -43,6 +44,12 @@ def _ajouter_empreinte(entetes: dict[str, str], corps: bytes | CorpsHache) -> st
     return empreinte
 
 
+@functools.lru_cache(maxsize=8)
+def _etiquette(etiquette: str) -> str:
+    """The label as a dictionary key (RFC 8941 key syntax checked once)."""
+    return http_sf.ser({etiquette: 1}).removesuffix("=1")
+
+
 def _signer(
     message: MessageHttp,
     composants: tuple[str, ...],
@@ -50,11 +57,11 @@ def _signer(
     cle: Ed25519PrivateKey,
     etiquette: str,
 ) -> dict[str, str]:
-    serialises = serialiser_parametres([(nom, {}) for nom in composants], parametres)
-    base = construire_base(message, composants, serialises)
-    liste = ([(nom, {}) for nom in composants], parametres)
+    couverts = tuple((nom, {}) for nom in composants)
+    serialises = serialiser_parametres(couverts, parametres)
+    base = base_de_signature(message, couverts, serialises)  # type: ignore[arg-type]
     return {
-        "Signature-Input": http_sf.ser({etiquette: liste}),  # type: ignore[dict-item]
+        "Signature-Input": f"{_etiquette(etiquette)}={serialises}",
         "Signature": http_sf.ser({etiquette: cle.sign(base)}),
     }
 
