@@ -71,6 +71,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
                 tache.cancel()
             await asyncio.gather(*taches, return_exceptions=True)
             await connecteurs.fermer()
+            await run_in_threadpool(services.groupe.arreter)  # queued acceptations commit first
 
     app = FastAPI(
         title="passerelle",

@@ -36,6 +36,12 @@ class Metriques:
             ["operation", "decision", "code"],
             registry=self.registre,
         )
+        self.groupes = Histogram(
+            "passerelle_ecriture_groupe_operations",
+            "Opérations validées ensemble par une même transaction (commit de groupe)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registre,
+        )
         self.duree = Histogram(
             "passerelle_requete_secondes",
             "Durée de traitement des requêtes",

@@ -41,6 +41,9 @@ class Reglages(BaseSettings):
     boite_limite_max: int = Field(default=100, ge=1)
     taille_max_lot: int = Field(default=1024 * 1024 * 1024, ge=1024, description="bytes of one batch")
     lot_tranche: int = Field(default=500, ge=1, description="batch lines committed per transaction")
+    groupe_max: int = Field(
+        default=64, ge=1, description="single messages committed together at most (group commit; 1 = one commit each)"
+    )
     relecture_annuaire: float = Field(
         default=1.0, ge=0, description="seconds between checks of the directory files for changes"
     )

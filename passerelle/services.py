@@ -21,6 +21,7 @@ from passerelle.reglages import Reglages
 from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
 from passerelle.stockage.base import VerrouEcriture, migrer, ouvrir, verrou_ecriture
 from passerelle.stockage.chiffrement import Coffre
+from passerelle.stockage.ecriture_groupee import EcritureGroupee
 
 Horloge = Callable[[], datetime]
 
@@ -46,6 +47,15 @@ class Services:
     ecriture: VerrouEcriture = field(default_factory=lambda: VerrouEcriture(False))
     motifs_avpf: MotifsAvpf | None = None  # config/regles/motifs-avpf.yaml
     consultations: dict[str, DefinitionConsultation] = field(default_factory=dict)  # config/consultations.yaml
+    groupe: EcritureGroupee = field(init=False)  # group commit of the accept path
+
+    def __post_init__(self) -> None:
+        self.groupe = EcritureGroupee(
+            self.moteur,
+            self.ecriture,
+            taille_max=self.reglages.groupe_max,
+            observer=self.metriques.groupes.observe,
+        )
 
 
 def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_systeme) -> Services:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from passerelle.api.commun import exiger_json, preparer
 from passerelle.api.problemes import reponses_openapi
@@ -45,5 +44,5 @@ async def envoyer(
     services, trace, message, corps = await preparer(request, "depot")
     trace.flux = flux
     await exiger_json(services, trace, message, "le corps d'un message")
-    reponse = await run_in_threadpool(deposer, services, trace, message, corps, flux, idempotency_key)
+    reponse = await deposer(services, trace, message, corps, flux, idempotency_key)
     return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)

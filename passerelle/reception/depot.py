@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Refus, RefusValidation
 from passerelle.reception.acceptation import accepter
-from passerelle.reception.transaction import Trace, authentifier_appelant, executer
+from passerelle.reception.transaction import Trace, authentifier_appelant, executer_groupe
 from passerelle.services import Services
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.signature import signer_reponse
@@ -69,7 +69,7 @@ def _reponse_deja_donnee(connexion: Connection, emetteur: str, cle: str, flux: s
     return ReponseHttp(deja.statut_http, deja.corps, deja.entetes)
 
 
-def deposer(
+async def deposer(
     services: Services,
     trace: Trace,
     message_http: MessageHttp,
@@ -98,7 +98,7 @@ def deposer(
         return reponse
 
     try:
-        return executer(services, trace, operation)
+        return await executer_groupe(services, trace, operation)
     except _CourseIdempotence:
         appelant, cle = trace.appelant, cle_idempotence
         assert appelant is not None and cle is not None
@@ -108,4 +108,4 @@ def deposer(
             assert deja is not None  # the conflicting row was committed before ours was refused
             return deja
 
-        return executer(services, trace, reponse_de_l_autre)
+        return await executer_groupe(services, trace, reponse_de_l_autre)

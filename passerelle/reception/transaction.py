@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -67,19 +67,49 @@ def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decisio
     )
 
 
+@dataclass(frozen=True)
+class _Issue:
+    """What ``operation`` gave inside the transaction: its result, or the refusal journaled."""
+
+    resultat: object = None
+    refus: Refus | None = None
+
+
+def _dans_la_transaction(
+    services: Services, trace: Trace, operation: Callable[[Connection, Trace], object], connexion: Connection
+) -> _Issue:
+    try:
+        return _Issue(resultat=operation(connexion, trace))
+    except Refus as refus:
+        services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
+        return _Issue(refus=refus)
+
+
+def _conclure(services: Services, trace: Trace, issue: _Issue) -> Any:
+    """Once committed: count the decision, then answer or raise the refusal."""
+    if issue.refus is not None:
+        services.metriques.decisions.labels(trace.operation, "refuse", issue.refus.code).inc()
+        raise issue.refus
+    services.metriques.decisions.labels(trace.operation, "ok", "").inc()
+    return issue.resultat
+
+
 def executer(services: Services, trace: Trace, operation: Callable[[Connection, Trace], T]) -> T:
-    """Run ``operation`` in one transaction; on ``Refus``, commit only the refusal's entry."""
+    """Run ``operation`` in one transaction; on ``Refus``, commit the refusal's entry with
+    what came before it (the nonce consumed), never a business write (they come last)."""
     with services.ecriture, services.moteur.begin() as connexion:
-        try:
-            resultat = operation(connexion, trace)
-        except Refus as refus:
-            erreur = refus
-            services.journal.ecrire(connexion, decision_de_refus(trace, refus, services))
-        else:
-            services.metriques.decisions.labels(trace.operation, "ok", "").inc()
-            return resultat
-    services.metriques.decisions.labels(trace.operation, "refuse", erreur.code).inc()
-    raise erreur
+        issue = _dans_la_transaction(services, trace, operation, connexion)
+    return _conclure(services, trace, issue)  # type: ignore[no-any-return]
+
+
+async def executer_groupe(services: Services, trace: Trace, operation: Callable[[Connection, Trace], T]) -> T:
+    """The same, committed together with the other operations queued meanwhile (group commit,
+    ``stockage/ecriture_groupee.py``): for the short, frequent transactions of the accept path.
+    ``operation`` may run twice (its group failed for another's fault): database writes only."""
+    issue = await services.groupe.soumettre(
+        lambda connexion: _dans_la_transaction(services, trace, operation, connexion)
+    )
+    return _conclure(services, trace, issue)  # type: ignore[no-any-return]
 
 
 def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> None:

@@ -1,0 +1,200 @@
+"""Group commit (stockage/ecriture_groupee.py): what callers may rely on, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from passerelle.stockage.base import VerrouEcriture, ouvrir
+from passerelle.stockage.ecriture_groupee import EcritureGroupee
+
+_meta = sa.MetaData()
+_lignes = sa.Table("essai_groupe", _meta, sa.Column("cle", sa.String(20), primary_key=True))
+
+
+@pytest.fixture
+def moteur(url_base: str) -> Iterator[Engine]:
+    moteur = ouvrir(url_base)
+    _meta.create_all(moteur)
+    yield moteur
+    moteur.dispose()
+
+
+def _inserer(cle: str):  # type: ignore[no-untyped-def]
+    def travail(connexion: Connection) -> str:
+        connexion.execute(sa.insert(_lignes).values(cle=cle))
+        return cle
+
+    return travail
+
+
+def _cles(moteur: Engine) -> list[str]:
+    with moteur.connect() as connexion:
+        return sorted(connexion.execute(sa.select(_lignes.c.cle)).scalars())
+
+
+def _groupe_retenu(moteur: Engine, travaux, verrou: VerrouEcriture, tailles: list[int]):  # type: ignore[no-untyped-def]
+    """The first of ``travaux`` is taken by the writer, which then waits for the lock; the
+    others queue meanwhile and form one group. Each caller's outcome, in order."""
+    groupe = EcritureGroupee(moteur, verrou, observer=tailles.append)
+    return asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter))
+
+
+async def _retenir(groupe: EcritureGroupee, verrou: VerrouEcriture, travaux, finalement) -> list[object]:  # type: ignore[no-untyped-def]
+    verrou.__enter__()
+    try:
+        taches = [asyncio.ensure_future(groupe.soumettre(travaux[0]))]
+        await asyncio.sleep(0.1)  # the writer took it and waits for the lock
+        taches += [asyncio.ensure_future(groupe.soumettre(travail)) for travail in travaux[1:]]
+        await asyncio.sleep(0.1)
+    finally:
+        verrou.__exit__()
+    try:
+        return await asyncio.gather(*taches, return_exceptions=True)
+    finally:
+        finalement()
+
+
+def test_les_operations_en_attente_sont_validees_ensemble_dans_l_ordre(moteur: Engine) -> None:
+    tailles: list[int] = []
+    vus: list[list[str]] = []
+
+    def lire_puis_inserer(cle: str):  # type: ignore[no-untyped-def]
+        def travail(connexion: Connection) -> str:
+            vus.append(sorted(connexion.execute(sa.select(_lignes.c.cle)).scalars()))
+            connexion.execute(sa.insert(_lignes).values(cle=cle))
+            return cle
+
+        return travail
+
+    resultats = _groupe_retenu(moteur, [lire_puis_inserer(f"m{i}") for i in range(6)], VerrouEcriture(True), tailles)
+
+    assert resultats == [f"m{i}" for i in range(6)]
+    assert tailles == [1, 5]  # the first alone, the five that queued meanwhile in one commit
+    # each operation saw exactly the writes of those before it: arrival order
+    assert vus == [[f"m{j}" for j in range(i)] for i in range(6)]
+    assert _cles(moteur) == [f"m{i}" for i in range(6)]
+
+
+def test_une_operation_qui_echoue_n_emporte_pas_les_autres(moteur: Engine) -> None:
+    def ecrire_puis_echouer(connexion: Connection) -> str:
+        connexion.execute(sa.insert(_lignes).values(cle="jamais"))
+        raise RuntimeError("panne de l'opération")
+
+    tailles: list[int] = []
+    resultats = _groupe_retenu(
+        moteur, [_inserer("a"), _inserer("b"), ecrire_puis_echouer, _inserer("c")], VerrouEcriture(True), tailles
+    )
+
+    assert resultats[:2] == ["a", "b"] and resultats[3] == "c"
+    assert isinstance(resultats[2], RuntimeError) and str(resultats[2]) == "panne de l'opération"
+    assert _cles(moteur) == ["a", "b", "c"]  # nothing of the failed one, all of the others
+    # the group [b, échec, c] was rolled back, then each ran alone
+    assert tailles == [1, 1, 1]
+
+
+def test_une_erreur_de_base_donne_une_connexion_neuve(moteur: Engine) -> None:
+    groupe = EcritureGroupee(moteur, VerrouEcriture(True))
+
+    def requete_invalide(connexion: Connection) -> None:
+        connexion.execute(sa.text("SELECT * FROM table_qui_n_existe_pas"))
+
+    async def scenario() -> str:
+        with pytest.raises(sa.exc.DBAPIError):
+            await groupe.soumettre(requete_invalide)
+        return await groupe.soumettre(_inserer("apres"))
+
+    try:
+        assert asyncio.run(scenario()) == "apres"
+    finally:
+        groupe.arreter()
+    assert _cles(moteur) == ["apres"]
+
+
+def test_un_appelant_annule_n_annule_pas_l_operation(moteur: Engine) -> None:
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou)
+
+    async def scenario() -> None:
+        verrou.__enter__()
+        try:
+            tache = asyncio.ensure_future(groupe.soumettre(_inserer("orphelin")))
+            await asyncio.sleep(0.1)
+            tache.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await tache
+        finally:
+            verrou.__exit__()
+        assert await groupe.soumettre(_inserer("suivant")) == "suivant"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        groupe.arreter()
+    assert _cles(moteur) == ["orphelin", "suivant"]
+
+
+def test_arreter_laisse_finir_la_file_puis_repart_a_la_demande(moteur: Engine) -> None:
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou)
+    fin = threading.Event()
+
+    async def soumettre_en_nombre() -> list[str]:
+        verrou.__enter__()
+        taches = [asyncio.ensure_future(groupe.soumettre(_inserer(f"f{i}"))) for i in range(5)]
+        await asyncio.sleep(0.1)
+        arret = threading.Thread(target=lambda: (groupe.arreter(), fin.set()))
+        arret.start()
+        await asyncio.sleep(0.1)
+        assert not fin.is_set()  # stopping waits for the queue
+        verrou.__exit__()
+        resultats = await asyncio.gather(*taches)
+        await asyncio.to_thread(arret.join)
+        return resultats
+
+    assert asyncio.run(soumettre_en_nombre()) == [f"f{i}" for i in range(5)]
+    assert fin.is_set()
+
+    async def apres_l_arret() -> str:
+        return await groupe.soumettre(_inserer("relance"))
+
+    try:
+        assert asyncio.run(apres_l_arret()) == "relance"
+    finally:
+        groupe.arreter()
+    assert len(_cles(moteur)) == 6
+
+
+def test_taille_max_borne_un_groupe(moteur: Engine) -> None:
+    tailles: list[int] = []
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou, taille_max=3, observer=tailles.append)
+    travaux = [_inserer(f"t{i}") for i in range(8)]
+    assert asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter)) == [f"t{i}" for i in range(8)]
+    assert tailles == [1, 3, 3, 1]
+    with pytest.raises(ValueError):
+        EcritureGroupee(moteur, verrou, taille_max=0)
+
+
+def test_un_incident_apres_la_validation_ne_laisse_personne_attendre(moteur: Engine) -> None:
+    """A failing metric (or anything after the commit) neither hangs the callers nor turns
+    their committed operations into errors; the writer goes on."""
+
+    def observer(_taille: int) -> None:
+        raise ValueError("I/O operation on closed file")
+
+    groupe = EcritureGroupee(moteur, VerrouEcriture(True), observer=observer)
+
+    async def scenario() -> list[str]:
+        return [await groupe.soumettre(_inserer("x")), await groupe.soumettre(_inserer("y"))]
+
+    try:
+        assert asyncio.run(asyncio.wait_for(scenario(), 10)) == ["x", "y"]
+    finally:
+        groupe.arreter()
+    assert _cles(moteur) == ["x", "y"]
