@@ -71,7 +71,8 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
                 tache.cancel()
             await asyncio.gather(*taches, return_exceptions=True)
             await connecteurs.fermer()
-            await run_in_threadpool(services.groupe.arreter)  # queued acceptations commit first
+            await services.groupe.terminer()  # queued acceptations commit first
+            await run_in_threadpool(services.groupe.arreter)
 
     app = FastAPI(
         title="passerelle",

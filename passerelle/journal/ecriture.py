@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import rfc8785
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from passerelle.journal.canonique import canonique
 from passerelle.journal.index_aveugle import index_nir
 from passerelle.stockage.tables import journal, journal_taille
 
@@ -45,8 +45,9 @@ class Decision:
 
 
 def horodatage_texte(instant: datetime) -> str:
-    """RFC 3339 UTC with microseconds, the one textual form of time in entries and receipts."""
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds, the one textual form of time in entries and receipts
+    (``%Y-%m-%dT%H:%M:%S.%fZ``; written with ``isoformat``, several times faster than strftime)."""
+    return instant.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def entree_canonique(decision: Decision, cle_index: bytes) -> tuple[bytes, str | None]:
@@ -70,7 +71,7 @@ def entree_canonique(decision: Decision, cle_index: bytes) -> tuple[bytes, str |
         "details": decision.details or None,
     }
     propre = {k: v for k, v in contenu.items() if v is not None}
-    return rfc8785.dumps(propre), nir_index
+    return canonique(propre), nir_index
 
 
 class Journal:

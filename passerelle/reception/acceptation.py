@@ -17,9 +17,11 @@ from sqlalchemy.engine import Connection
 
 from passerelle.acheminement.remise import enregistrer_message
 from passerelle.acheminement.routage import choisir_destinataire, pivot_de
-from passerelle.catalogue.validation import ContexteValidation, lire_json, valider_message
+from passerelle.annuaire.modeles import Organisme
+from passerelle.catalogue.registre import DefinitionFlux
+from passerelle.catalogue.validation import ContexteValidation, MessageValide, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation
-from passerelle.habilitations.decision import FaitsEchange, decider
+from passerelle.habilitations.decision import Autorisation, FaitsEchange, decider
 from passerelle.habilitations.minimisation import verifier_champs_emis
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
@@ -53,6 +55,21 @@ class Acceptation:
     recu: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Examen:
+    """What steps 2 to 4 decided for one message, before anything is written."""
+
+    flux: str
+    definition: DefinitionFlux
+    message_id: str
+    destinataire: Organisme
+    autorisation: Autorisation
+    valide: MessageValide
+    nir_index: str | None
+    demande: messages.LigneMessage | None
+    instant: datetime
+
+
 def accepter(
     services: Services,
     connexion: Connection,
@@ -63,6 +80,31 @@ def accepter(
     empreinte: str,
     instant: datetime,
 ) -> Acceptation:
+    """Steps 2 to 5 in the caller's transaction."""
+    examen = examiner(services, trace, appelant, flux, corps, instant, connexion=connexion)
+    return inscrire(services, connexion, trace, appelant, examen, empreinte)
+
+
+def examinable_sans_base(services: Services, flux: str) -> bool:
+    """A message of ``flux`` can be examined before its transaction: it answers no earlier
+    message (an answer is checked against the stored request)."""
+    definition = services.catalogue.get(flux)
+    return definition is not None and not definition.repond_a
+
+
+def examiner(
+    services: Services,
+    trace: Trace,
+    appelant: Appelant,
+    flux: str,
+    corps: bytes,
+    instant: datetime,
+    *,
+    connexion: Connection | None,
+) -> Examen:
+    """Steps 2 to 4: known flux, JSON, the request answered (read through ``connexion``; None
+    only where ``examinable_sans_base``), destination, convention, schema and rules. Writes
+    nothing; raises the first refusal."""
     emetteur = appelant.organisme
     trace.flux = flux
     definition = services.catalogue.get(flux)
@@ -74,6 +116,8 @@ def accepter(
     trace.nir = _texte(enveloppe.get("nir_assure"))
     demande = None
     if definition.repond_a:
+        if connexion is None:
+            raise AssertionError(f"le flux {flux} répond à un message: il s'examine dans la transaction")
         reference = _texte(enveloppe.get("en_reponse_a"))
         reference = reference.strip().lower() if reference else None  # UUIDs compare in lower case
         if reference is None:
@@ -126,8 +170,27 @@ def accepter(
         raise RefusValidation(
             "nir_incoherent", f"le NIR de ce message n'est pas celui du message {demande.id} auquel il répond"
         )
+    return Examen(
+        flux=flux,
+        definition=definition,
+        message_id=str(uuid.uuid4()),
+        destinataire=destinataire,
+        autorisation=autorisation,
+        valide=valide,
+        nir_index=nir_index,
+        demande=demande,
+        instant=instant,
+    )
 
-    message_id = str(uuid.uuid4())
+
+def inscrire(
+    services: Services, connexion: Connection, trace: Trace, appelant: Appelant, examen: Examen, empreinte: str
+) -> Acceptation:
+    """Step 5, every write of an accepted message, in the caller's transaction: the case it
+    answers, the journal entry, the stored message, the case it opens."""
+    emetteur, destinataire, demande = appelant.organisme, examen.destinataire, examen.demande
+    flux, instant, valide, message_id = examen.flux, examen.instant, examen.valide, examen.message_id
+    autorisation = examen.autorisation
     dossier_repondu = None
     if demande is not None:
         dossier = stockage_dossiers.lire(connexion, demande.id, verrouiller=True)
@@ -173,7 +236,7 @@ def accepter(
         empreinte=empreinte,
         instant=instant,
         journal_index=journal_index,
-        nir_index=nir_index,
+        nir_index=examen.nir_index,
         reference=_texte(getattr(valide.modele, "reference", None)),
         en_reponse_a=demande.id if demande else None,
         regles_version=valide.regles_version,
@@ -181,7 +244,7 @@ def accepter(
     )
     if dossier_repondu is not None:
         stockage_dossiers.enregistrer(connexion, dossier_repondu)
-    if definition.reponse is not None:
+    if examen.definition.reponse is not None:
         habilitation = autorisation.habilitation
         assert habilitation.delai_reponse is not None  # checked against the register at start-up
         stockage_dossiers.inserer(
@@ -189,15 +252,15 @@ def accepter(
             dossiers.ouvrir(
                 demande_id=message_id,
                 flux_demande=flux,
-                flux_reponse=definition.reponse,
+                flux_reponse=examen.definition.reponse,
                 demandeur=emetteur.code,
                 repondant=destinataire.code,
                 convention=autorisation.convention,
                 instant=instant,
                 delai=habilitation.delai_reponse,
                 rappels_avant=habilitation.rappels,
-                a_echeance=definition.a_echeance,
-                nir_index=nir_index,
+                a_echeance=examen.definition.a_echeance,
+                nir_index=examen.nir_index,
             ),
         )
     return Acceptation(

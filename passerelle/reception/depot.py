@@ -5,14 +5,16 @@ The receipt is signed by the gateway so the sender keeps proof of what was recei
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Refus, RefusValidation
-from passerelle.reception.acceptation import accepter
-from passerelle.reception.transaction import Trace, authentifier_appelant, executer_groupe
+from passerelle.reception.acceptation import Examen, accepter, examinable_sans_base, examiner, inscrire
+from passerelle.reception.transaction import Trace, admettre_appelant, executer_groupe, verifier_appelant_requete
+from passerelle.signature.authentification import Appelant
 from passerelle.services import Services
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.signature import signer_reponse
@@ -77,28 +79,58 @@ async def deposer(
     flux: str,
     cle_idempotence: str | None,
 ) -> ReponseHttp:
+    """Authenticate, accept in a group-committed transaction, answer with a signed receipt.
+
+    What needs no database runs outside the group's transaction — checking the signature,
+    examining a message that answers no earlier one (steps 2 to 4), signing the receipt — so
+    the write lock is held for the database work only, and the next requests are checked
+    while a group commits. Refusals found early are raised inside
+    the transaction, in the order of the checks (signature, replay, Idempotency-Key, content),
+    so the answer and the journal are those of the checks run one after the other. A receipt
+    tied to an Idempotency-Key is signed inside, since that exact answer is stored."""
     trace.flux = flux
     empreinte = trace.empreinte or ""
+    verifie: Appelant | Refus
+    try:
+        verifie = verifier_appelant_requete(services, message_http, corps)
+    except Refus as refus:
+        verifie = refus
+    examen: Examen | Refus | None = None
+    brouillon = copy.copy(trace)  # what the examination learns, applied once admitted
+    if isinstance(verifie, Appelant) and examinable_sans_base(services, flux):
+        try:
+            examen = examiner(services, brouillon, verifie, flux, corps, services.horloge(), connexion=None)
+        except Refus as refus:
+            examen = refus
 
-    def operation(connexion: Connection, trace: Trace) -> ReponseHttp:
+    def operation(connexion: Connection, trace: Trace) -> ReponseHttp | dict[str, object]:
+        if isinstance(verifie, Refus):
+            raise verifie
         instant = services.horloge()
-        appelant = authentifier_appelant(services, connexion, trace, message_http, corps)
+        appelant = admettre_appelant(services, connexion, trace, verifie)
         emetteur = appelant.organisme
         if cle_idempotence is not None:
             verifier_cle_idempotence(cle_idempotence)
             deja = _reponse_deja_donnee(connexion, emetteur.code, cle_idempotence, flux, empreinte)
             if deja is not None:
                 return deja
-        acceptation = accepter(services, connexion, trace, appelant, flux, corps, empreinte, instant)
+        if examen is None:
+            acceptation = accepter(services, connexion, trace, appelant, flux, corps, empreinte, instant)
+        else:
+            trace.nir, trace.destinataire = brouillon.nir, brouillon.destinataire
+            if isinstance(examen, Refus):
+                raise examen
+            acceptation = inscrire(services, connexion, trace, appelant, examen, empreinte)
+        if cle_idempotence is None:
+            return acceptation.recu  # signed once committed, outside the transaction
         reponse = reponse_signee(services, 202, acceptation.recu)
-        if cle_idempotence is not None:
-            enregistree = messages.ReponseEnregistree(flux, empreinte, reponse.statut, reponse.corps, reponse.entetes)
-            if not messages.enregistrer_idempotence(connexion, emetteur.code, cle_idempotence, enregistree, instant):
-                raise _CourseIdempotence()
+        enregistree = messages.ReponseEnregistree(flux, empreinte, reponse.statut, reponse.corps, reponse.entetes)
+        if not messages.enregistrer_idempotence(connexion, emetteur.code, cle_idempotence, enregistree, instant):
+            raise _CourseIdempotence()
         return reponse
 
     try:
-        return await executer_groupe(services, trace, operation)
+        resultat = await executer_groupe(services, trace, operation)
     except _CourseIdempotence:
         appelant, cle = trace.appelant, cle_idempotence
         assert appelant is not None and cle is not None
@@ -109,3 +141,4 @@ async def deposer(
             return deja
 
         return await executer_groupe(services, trace, reponse_de_l_autre)
+    return resultat if isinstance(resultat, ReponseHttp) else reponse_signee(services, 202, resultat)

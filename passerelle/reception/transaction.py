@@ -17,7 +17,7 @@ from passerelle.erreurs import Refus, RefusAuthentification
 from passerelle.habilitations.robots import verifier_plage, verifier_technicien
 from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
-from passerelle.signature.authentification import Appelant, authentifier
+from passerelle.signature.authentification import Appelant, admettre, verifier_appelant
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import CorpsHache
 from passerelle.stockage.debit import verifier_debit
@@ -122,24 +122,34 @@ def journaliser_refus_seul(services: Services, trace: Trace, refus: Refus) -> No
 def authentifier_appelant(
     services: Services, connexion: Connection, trace: Trace, message: MessageHttp, corps: bytes | CorpsHache
 ) -> Appelant:
-    """Step 1 with the deployment's settings; the trace then names the proven caller.
+    """Step 1 with the deployment's settings; the trace then names the proven caller."""
+    return admettre_appelant(services, connexion, trace, verifier_appelant_requete(services, message, corps))
 
-    A robot (annex 2) is then held to its agreement here, once for every organisme endpoint:
-    it names a human, it calls within its windows, at its rate — refusals journaled by
-    ``executer`` like any other, with the robot and the technician it named."""
-    annuaire = services.annuaire.actuel()
-    appelant = authentifier(
-        connexion,
-        annuaire,
+
+def verifier_appelant_requete(services: Services, message: MessageHttp, corps: bytes | CorpsHache) -> Appelant:
+    """The part of step 1 that needs no database (signature, key, agent): the accept path
+    runs it before queueing its transaction. ``admettre_appelant`` must follow, inside it."""
+    return verifier_appelant(
+        services.annuaire.actuel(),
         message,
         corps,
         services.horloge(),
         fenetre=services.reglages.fenetre_signature,
         derive=services.reglages.derive_horloge,
     )
+
+
+def admettre_appelant(services: Services, connexion: Connection, trace: Trace, appelant: Appelant) -> Appelant:
+    """The rest of step 1, in the transaction: the nonce is consumed (replay), then the trace
+    names the proven caller.
+
+    A robot (annex 2) is then held to its agreement here, once for every organisme endpoint:
+    it names a human, it calls within its windows, at its rate — refusals journaled by
+    ``executer`` like any other, with the robot and the technician it named."""
+    admettre(connexion, appelant, fenetre=services.reglages.fenetre_signature, derive=services.reglages.derive_horloge)
     trace.appelant = appelant
     if appelant.cle.robot is not None:
-        robot = annuaire.robots.get(appelant.cle.robot)
+        robot = services.annuaire.actuel().robots.get(appelant.cle.robot)
         if robot is None:  # the loader refuses such a key; never trust a stale snapshot
             raise RefusAuthentification("cle_inconnue", f"le robot {appelant.cle.robot!r} de la clé n'est plus déclaré")
         instant = services.horloge()

@@ -72,6 +72,22 @@ def authentifier(
     fenetre: int,
     derive: int,
 ) -> Appelant:
+    appelant = verifier_appelant(annuaire, message, corps, instant, fenetre=fenetre, derive=derive)
+    admettre(connexion, appelant, fenetre=fenetre, derive=derive)
+    return appelant
+
+
+def verifier_appelant(
+    annuaire: Annuaire,
+    message: MessageHttp,
+    corps: bytes | CorpsHache,
+    instant: datetime,
+    *,
+    fenetre: int,
+    derive: int,
+) -> Appelant:
+    """Everything but replay: the signature, its key in the directory, the agent named. No
+    database — so it can run before the transaction; ``admettre`` must follow, in it."""
     retenue: dict[str, Cle] = {}
     signature = verifier_requete(
         message,
@@ -86,10 +102,15 @@ def authentifier(
     agent = message.entetes["passerelle-agent"].strip()
     if len(agent) > TAILLE_MAX_AGENT:
         raise RefusAuthentification("agent_invalide", f"Passerelle-Agent dépasse {TAILLE_MAX_AGENT} caractères")
-    consommer_nonce(connexion, signature.keyid, signature.nonce, signature.created + fenetre + derive)
     organisme = annuaire.organisme(cle.organisme)
     assert organisme is not None
     return Appelant(organisme=organisme, cle=cle, agent=agent, signature=signature)
+
+
+def admettre(connexion: Connection, appelant: Appelant, *, fenetre: int, derive: int) -> None:
+    """The replay check, in the request's transaction: a nonce serves once per key."""
+    signature = appelant.signature
+    consommer_nonce(connexion, signature.keyid, signature.nonce, signature.created + fenetre + derive)
 
 
 def preauthentifier(annuaire: Annuaire, message: MessageHttp, instant: datetime, *, fenetre: int, derive: int) -> None:

@@ -58,12 +58,18 @@ def _signer(
     etiquette: str,
 ) -> dict[str, str]:
     couverts = tuple((nom, {}) for nom in composants)
-    serialises = serialiser_parametres(couverts, parametres)
+    serialises = _parametres_serialises(composants, tuple(parametres.items()))
     base = base_de_signature(message, couverts, serialises)  # type: ignore[arg-type]
     return {
         "Signature-Input": f"{_etiquette(etiquette)}={serialises}",
         "Signature": http_sf.ser({etiquette: cle.sign(base)}),
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _parametres_serialises(composants: tuple[str, ...], parametres: tuple[tuple[str, str | int], ...]) -> str:
+    # A receipt's parameters change once a second (created): serialised once per second.
+    return serialiser_parametres([(nom, {}) for nom in composants], dict(parametres))
 
 
 def signer_requete(

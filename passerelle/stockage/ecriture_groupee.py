@@ -2,10 +2,17 @@
 
 Every accepted message must be durable (committed, fsync'd) before its receipt leaves. Alone,
 each acceptance pays a thread hop, a pool checkout, a ``BEGIN`` and a durable ``COMMIT``. Here
-one writer thread takes the operations in arrival order; those that arrive while a commit is
-under way run one after the other in the next transaction, and each caller is answered once
+the operations submitted on an event loop queue up; once a transaction is open, all those
+waiting (up to ``taille_max``) run one after the other in it, and each caller is answered once
 that single commit is done. The outcome is the one of running them one by one in arrival
 order — each sees the writes of those before it — for a fraction of the cost.
+
+Where the work runs: the operations themselves run on the event loop's thread, like the rest
+of the request (a second Python thread would only fight it for the GIL, which cost more than
+it saved); what may block — taking the process's SQLite write lock, ``BEGIN IMMEDIATE`` (which
+can wait for another process) and the durable ``COMMIT`` — runs in one helper thread, during
+which the loop goes on reading and checking the next requests. On PostgreSQL a statement that
+waits for a row lock held by another replica waits on the loop: such waits last one group.
 
 If an operation of a group raises, the whole group is rolled back and each of its operations
 is run again alone, in its own transaction: a failing operation never takes the others' writes
@@ -16,13 +23,14 @@ must act on the database only through the connection it is given (no other side 
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
+import collections
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
 from passerelle.stockage.base import VerrouEcriture
@@ -33,19 +41,20 @@ T = TypeVar("T")
 @dataclass
 class _Operation(Generic[T]):
     travail: Callable[[Connection], T]
-    boucle: asyncio.AbstractEventLoop
     futur: asyncio.Future[T]
 
 
-_ARRET = object()
+@dataclass
+class _File:
+    """The operations waiting on one event loop, and the task that commits them."""
+
+    attente: collections.deque[_Operation[Any]] = field(default_factory=collections.deque)
+    tache: asyncio.Task[None] | None = None
 
 
 class EcritureGroupee:
-    """One writer thread per process; ``soumettre`` from any event loop.
-
-    ``taille_max`` bounds a group (and so the wait of its last member); ``observer`` is told
-    each group's size (a metric).
-    """
+    """``soumettre`` from coroutines; ``taille_max`` bounds a group (and so the wait of its
+    last member); ``observer`` is told each committed group's size (a metric)."""
 
     def __init__(
         self,
@@ -61,9 +70,12 @@ class EcritureGroupee:
         self._verrou = verrou
         self._taille_max = taille_max
         self._observer = observer
-        self._garde = threading.Lock()
-        self._file: queue.SimpleQueue[Any] | None = None
-        self._fil: threading.Thread | None = None
+        self._files: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _File] = weakref.WeakKeyDictionary()
+        self._aide: ThreadPoolExecutor | None = None
+        # Kept from one group to the next: on SQLite its page cache stays warm (a pooled
+        # connection taken in turn re-reads what another one wrote).
+        self._connexion: Connection | None = None
+        self._transaction: RootTransaction | None = None
 
     async def soumettre(self, travail: Callable[[Connection], T]) -> T:
         """Run ``travail`` in a transaction; return its result once that transaction is committed.
@@ -71,115 +83,154 @@ class EcritureGroupee:
         A cancelled caller does not cancel the operation: it runs and commits (like a request
         whose client went away after sending it), only its answer is dropped."""
         boucle = asyncio.get_running_loop()
+        file = self._files.get(boucle)
+        if file is None:
+            file = self._files[boucle] = _File()
         futur: asyncio.Future[T] = boucle.create_future()
-        with self._garde:
-            if self._file is None:
-                self._file = queue.SimpleQueue()
-                self._fil = threading.Thread(
-                    target=self._boucle, args=(self._file,), name="passerelle-ecriture-groupee", daemon=True
-                )
-                self._fil.start()
-            self._file.put(_Operation(travail, boucle, futur))
+        file.attente.append(_Operation(travail, futur))
+        if file.tache is None:
+            file.tache = boucle.create_task(self._vider(file))
         return await futur
 
-    def arreter(self, delai: float | None = None) -> None:
-        """Let the queued operations finish, then stop the thread (the next ``soumettre``
-        starts another). Blocking: from a coroutine, call it in a thread."""
-        with self._garde:
-            file, fil = self._file, self._fil
-            self._file = self._fil = None
-            if file is None:
-                return
-            file.put(_ARRET)
-        assert fil is not None
-        fil.join(delai)
+    async def terminer(self) -> None:
+        """Wait until what was submitted on this loop is committed (or failed)."""
+        file = self._files.get(asyncio.get_running_loop())
+        while file is not None and file.tache is not None:
+            await asyncio.shield(file.tache)
 
-    # ------------------------------------------------------------------ writer thread
+    def arreter(self) -> None:
+        """Close the connection and the helper thread (the next ``soumettre`` opens them again).
+        Call it once nothing is in flight (after ``terminer``)."""
+        if self._connexion is not None:
+            connexion, self._connexion = self._connexion, None
+            connexion.close()
+        if self._aide is not None:
+            aide, self._aide = self._aide, None
+            aide.shutdown(wait=True)
 
-    def _boucle(self, file: queue.SimpleQueue[Any]) -> None:
-        # One connection kept by the thread: on SQLite its page cache stays warm from one group
-        # to the next (a pooled connection taken in turn re-reads what another one wrote).
-        propre = _ConnexionPropre(self._moteur)
+    # ------------------------------------------------------------------ on the event loop
+
+    async def _vider(self, file: _File) -> None:
         try:
-            while True:
-                premiere = file.get()
-                if premiere is _ARRET:
-                    return
-                groupe: list[_Operation[Any]] = [premiere]
-                arret = False
-                while len(groupe) < self._taille_max:
-                    try:
-                        suivante = file.get_nowait()
-                    except queue.Empty:
-                        break
-                    if suivante is _ARRET:
-                        arret = True
-                        break
-                    groupe.append(suivante)
-                try:
-                    self._executer(propre, groupe)
-                except BaseException as erreur:  # noqa: BLE001 — never leave a caller waiting
-                    for operation in groupe:  # those already answered keep their answer
-                        _repondre(operation, erreur=erreur)
-                    if not isinstance(erreur, Exception):
-                        raise
-                if arret:
-                    return
+            while file.attente:
+                await self._executer(file, None)
         finally:
-            propre.fermer()
+            file.tache = None
 
-    def _executer(self, propre: _ConnexionPropre, groupe: list[_Operation[Any]]) -> None:
+    async def _executer(self, file: _File, seule: _Operation[Any] | None) -> None:
+        """One transaction: for the operations waiting once it is open, or for ``seule``."""
         try:
-            with self._verrou:
-                connexion = propre.connexion()
-                with connexion.begin():
-                    resultats = [operation.travail(connexion) for operation in groupe]
+            connexion = await self._dans_l_aide(self._commencer)
+        except BaseException as erreur:
+            groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
+            _echouer(groupe, erreur)
+            if isinstance(erreur, Exception):
+                return
+            raise
+        groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
+        try:
+            resultats = [operation.travail(connexion) for operation in groupe]
         except Exception as erreur:  # noqa: BLE001 — handed to the caller, or isolated below
-            if isinstance(erreur, DBAPIError):
-                propre.fermer()  # maybe broken (server restarted): a fresh one next time
+            await self._dans_l_aide(self._annuler, erreur)
             if len(groupe) == 1:
-                _repondre(groupe[0], erreur=erreur)
+                _echouer(groupe, erreur)
                 return
             for operation in groupe:
-                self._executer(propre, [operation])
+                await self._executer(file, operation)
+            return
+        try:
+            await self._dans_l_aide(self._valider)
+        except Exception as erreur:  # noqa: BLE001 — the commit failed: nothing of the group stands
+            if len(groupe) == 1:
+                _echouer(groupe, erreur)
+                return
+            for operation in groupe:
+                await self._executer(file, operation)
             return
         for operation, resultat in zip(groupe, resultats, strict=True):
-            _repondre(operation, resultat=resultat)
+            if not operation.futur.done():  # a cancelled caller: the operation stands, the answer is dropped
+                operation.futur.set_result(resultat)
         if self._observer is not None:
             try:
                 self._observer(len(groupe))
             except Exception:  # noqa: BLE001, S110 — a metric must not turn a committed group into errors
                 pass
 
+    async def _dans_l_aide(self, fonction: Callable[..., T], *arguments: Any) -> T:
+        if self._aide is None:
+            self._aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
+        aide = self._aide
+        futur = asyncio.get_running_loop().run_in_executor(aide, fonction, *arguments)
+        try:
+            return await asyncio.shield(futur)
+        except asyncio.CancelledError:
+            # The loop is going away mid-transaction. The helper finishes what it started (a
+            # commit stands, and releases the lock); a transaction it may still open is rolled
+            # back right after — one worker, in order — so the write lock is never left held.
+            if fonction == self._commencer:
+                aide.submit(self._annuler_si_ouverte)
+            raise
 
-class _ConnexionPropre:
-    """The writer thread's own connection, opened on first use, replaced after a database error."""
+    # ------------------------------------------------------------------ in the helper thread
 
-    def __init__(self, moteur: Engine) -> None:
-        self._moteur = moteur
-        self._connexion: Connection | None = None
+    def _commencer(self) -> Connection:
+        self._verrou.__enter__()
+        try:
+            if self._connexion is None:
+                self._connexion = self._moteur.connect()
+            self._transaction = self._connexion.begin()
+            return self._connexion
+        except BaseException as erreur:
+            self._oublier_si_rompue(erreur)
+            self._verrou.__exit__()
+            raise
 
-    def connexion(self) -> Connection:
-        if self._connexion is None:
-            self._connexion = self._moteur.connect()
-        return self._connexion
+    def _valider(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        assert transaction is not None
+        try:
+            transaction.commit()
+        except BaseException as erreur:
+            self._oublier_si_rompue(erreur)
+            raise
+        finally:
+            self._verrou.__exit__()
 
-    def fermer(self) -> None:
-        if self._connexion is not None:
+    def _annuler(self, cause: BaseException) -> None:
+        transaction, self._transaction = self._transaction, None
+        try:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()
+        except BaseException as erreur:  # noqa: BLE001 — a broken connection: replaced below
+            self._oublier_si_rompue(erreur)
+        finally:
+            self._verrou.__exit__()
+        self._oublier_si_rompue(cause)
+
+    def _annuler_si_ouverte(self) -> None:
+        if self._transaction is not None:
+            self._annuler(asyncio.CancelledError())
+
+    def _oublier_si_rompue(self, erreur: BaseException) -> None:
+        """After a database error the connection may be broken (server restarted): a fresh
+        one is taken for the next transaction."""
+        if isinstance(erreur, DBAPIError) and self._connexion is not None:
             connexion, self._connexion = self._connexion, None
-            connexion.close()
+            try:
+                connexion.close()
+            except Exception:  # noqa: BLE001, S110 — already unusable
+                pass
 
 
-def _repondre(operation: _Operation[Any], *, resultat: object = None, erreur: BaseException | None = None) -> None:
-    def poser() -> None:
-        if operation.futur.done():  # the caller was cancelled: the operation stands, the answer is dropped
-            return
-        if erreur is not None:
+def _prendre(file: _File, taille_max: int) -> list[_Operation[Any]]:
+    return [file.attente.popleft() for _ in range(min(len(file.attente), taille_max))]
+
+
+def _echouer(groupe: list[_Operation[Any]], erreur: BaseException) -> None:
+    for operation in groupe:
+        if operation.futur.done():
+            continue
+        if isinstance(erreur, Exception):
             operation.futur.set_exception(erreur)
         else:
-            operation.futur.set_result(resultat)
-
-    try:
-        operation.boucle.call_soon_threadsafe(poser)
-    except RuntimeError:  # that event loop is closed: nobody is waiting any more
-        pass
+            operation.futur.cancel()

@@ -75,6 +75,28 @@ def test_rejouee(passerelle) -> None:  # type: ignore[no-untyped-def]
     _refuse(passerelle, passerelle.client.post("/v1/flux/rdc", content=corps, headers=entetes), 401, "nonce_rejoue", avant)
 
 
+def test_ordre_des_controles_signature_puis_rejeu_puis_contenu(passerelle) -> None:  # type: ignore[no-untyped-def]
+    """The content is examined before the transaction, yet refusals keep the order of the
+    checks: a request refused for its content, replayed, is refused for the replay; badly
+    signed and with a bad content, for the signature — and its journal entry says no more."""
+    corps = json.dumps({**exemple_rdc(aujourd_hui=passerelle.horloge().date()), "type_allocation": "XYZ"}).encode()
+    entetes = _signes(passerelle, corps)
+    avant = _etat(passerelle)
+    _refuse(passerelle, passerelle.client.post("/v1/flux/rdc", content=corps, headers=entetes), 422, "schema_invalide", avant)
+    avant = _etat(passerelle)
+    _refuse(passerelle, passerelle.client.post("/v1/flux/rdc", content=corps, headers=entetes), 401, "nonce_rejoue", avant)
+    assert avant[2].destinataire == "carsat-ra"  # the first refusal knew where it was going
+    replay = _etat(passerelle)[2]
+    assert replay.organisme is None and replay.destinataire is None and replay.nir_index is None
+
+    mal_signes = _signes(passerelle, corps, keyid="caf-069-dev-2026")
+    mal_signes["Signature-Input"] = mal_signes["Signature-Input"].replace("caf-069-dev-2026", KEYID)
+    avant = _etat(passerelle)
+    _refuse(passerelle, passerelle.client.post("/v1/flux/rdc", content=corps, headers=mal_signes), 401, "signature_invalide", avant)
+    refus = _etat(passerelle)[2]
+    assert refus.destinataire is None and refus.nir_index is None and refus.flux == "rdc"
+
+
 def test_perimee(passerelle) -> None:  # type: ignore[no-untyped-def]
     corps = _corps(passerelle)
     entetes = _signes(passerelle, corps, instant=passerelle.horloge() - timedelta(seconds=301))

@@ -39,8 +39,8 @@ def _cles(moteur: Engine) -> list[str]:
 
 
 def _groupe_retenu(moteur: Engine, travaux, verrou: VerrouEcriture, tailles: list[int]):  # type: ignore[no-untyped-def]
-    """The first of ``travaux`` is taken by the writer, which then waits for the lock; the
-    others queue meanwhile and form one group. Each caller's outcome, in order."""
+    """While the write lock is held elsewhere, the group waits to open its transaction; all
+    the operations queued meanwhile run in it. Each caller's outcome, in order."""
     groupe = EcritureGroupee(moteur, verrou, observer=tailles.append)
     return asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter))
 
@@ -49,7 +49,7 @@ async def _retenir(groupe: EcritureGroupee, verrou: VerrouEcriture, travaux, fin
     verrou.__enter__()
     try:
         taches = [asyncio.ensure_future(groupe.soumettre(travaux[0]))]
-        await asyncio.sleep(0.1)  # the writer took it and waits for the lock
+        await asyncio.sleep(0.1)  # its transaction waits for the lock
         taches += [asyncio.ensure_future(groupe.soumettre(travail)) for travail in travaux[1:]]
         await asyncio.sleep(0.1)
     finally:
@@ -75,7 +75,7 @@ def test_les_operations_en_attente_sont_validees_ensemble_dans_l_ordre(moteur: E
     resultats = _groupe_retenu(moteur, [lire_puis_inserer(f"m{i}") for i in range(6)], VerrouEcriture(True), tailles)
 
     assert resultats == [f"m{i}" for i in range(6)]
-    assert tailles == [1, 5]  # the first alone, the five that queued meanwhile in one commit
+    assert tailles == [6]  # the six that queued while the lock was held: one commit
     # each operation saw exactly the writes of those before it: arrival order
     assert vus == [[f"m{j}" for j in range(i)] for i in range(6)]
     assert _cles(moteur) == [f"m{i}" for i in range(6)]
@@ -94,7 +94,7 @@ def test_une_operation_qui_echoue_n_emporte_pas_les_autres(moteur: Engine) -> No
     assert resultats[:2] == ["a", "b"] and resultats[3] == "c"
     assert isinstance(resultats[2], RuntimeError) and str(resultats[2]) == "panne de l'opération"
     assert _cles(moteur) == ["a", "b", "c"]  # nothing of the failed one, all of the others
-    # the group [b, échec, c] was rolled back, then each ran alone
+    # the group [a, b, échec, c] was rolled back, then each ran alone
     assert tailles == [1, 1, 1]
 
 
@@ -139,26 +139,23 @@ def test_un_appelant_annule_n_annule_pas_l_operation(moteur: Engine) -> None:
     assert _cles(moteur) == ["orphelin", "suivant"]
 
 
-def test_arreter_laisse_finir_la_file_puis_repart_a_la_demande(moteur: Engine) -> None:
+def test_terminer_attend_la_file_et_arreter_ferme_jusqu_a_la_prochaine_fois(moteur: Engine) -> None:
     verrou = VerrouEcriture(True)
     groupe = EcritureGroupee(moteur, verrou)
-    fin = threading.Event()
 
-    async def soumettre_en_nombre() -> list[str]:
+    async def soumettre_en_nombre() -> list[object]:
         verrou.__enter__()
         taches = [asyncio.ensure_future(groupe.soumettre(_inserer(f"f{i}"))) for i in range(5)]
-        await asyncio.sleep(0.1)
-        arret = threading.Thread(target=lambda: (groupe.arreter(), fin.set()))
-        arret.start()
-        await asyncio.sleep(0.1)
-        assert not fin.is_set()  # stopping waits for the queue
+        fin = asyncio.ensure_future(groupe.terminer())
+        await asyncio.sleep(0.2)
+        assert not fin.done()  # the queue is not committed yet
         verrou.__exit__()
-        resultats = await asyncio.gather(*taches)
-        await asyncio.to_thread(arret.join)
-        return resultats
+        await fin
+        assert all(tache.done() for tache in taches)  # terminer returned once all were answered
+        return [tache.result() for tache in taches]
 
     assert asyncio.run(soumettre_en_nombre()) == [f"f{i}" for i in range(5)]
-    assert fin.is_set()
+    groupe.arreter()
 
     async def apres_l_arret() -> str:
         return await groupe.soumettre(_inserer("relance"))
@@ -170,13 +167,49 @@ def test_arreter_laisse_finir_la_file_puis_repart_a_la_demande(moteur: Engine) -
     assert len(_cles(moteur)) == 6
 
 
+def test_le_verrou_d_ecriture_n_est_jamais_garde_apres_un_groupe(moteur: Engine) -> None:
+    """Committed, failed, isolated: after each, another thread can take the write lock."""
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou)
+
+    def echouer(connexion: Connection) -> None:
+        raise RuntimeError("panne")
+
+    def verrou_libre() -> bool:
+        pris = threading.Event()
+
+        def prendre() -> None:
+            with verrou:
+                pris.set()
+
+        fil = threading.Thread(target=prendre)
+        fil.start()
+        fil.join(5)
+        return pris.is_set()
+
+    async def scenario() -> None:
+        await groupe.soumettre(_inserer("ok"))
+        assert await asyncio.to_thread(verrou_libre)
+        with pytest.raises(RuntimeError):
+            await groupe.soumettre(echouer)
+        assert await asyncio.to_thread(verrou_libre)
+        resultats = await asyncio.gather(groupe.soumettre(_inserer("x")), groupe.soumettre(echouer), return_exceptions=True)
+        assert resultats[0] == "x" and isinstance(resultats[1], RuntimeError)
+        assert await asyncio.to_thread(verrou_libre)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        groupe.arreter()
+
+
 def test_taille_max_borne_un_groupe(moteur: Engine) -> None:
     tailles: list[int] = []
     verrou = VerrouEcriture(True)
     groupe = EcritureGroupee(moteur, verrou, taille_max=3, observer=tailles.append)
     travaux = [_inserer(f"t{i}") for i in range(8)]
     assert asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter)) == [f"t{i}" for i in range(8)]
-    assert tailles == [1, 3, 3, 1]
+    assert tailles == [3, 3, 2]
     with pytest.raises(ValueError):
         EcritureGroupee(moteur, verrou, taille_max=0)
 
@@ -198,3 +231,37 @@ def test_un_incident_apres_la_validation_ne_laisse_personne_attendre(moteur: Eng
     finally:
         groupe.arreter()
     assert _cles(moteur) == ["x", "y"]
+
+
+def test_une_boucle_qui_s_arrete_pendant_l_attente_du_verrou_ne_le_garde_pas(moteur: Engine) -> None:
+    """The loop goes away while the group waits for the lock: once the helper gets it, the
+    transaction it opens is rolled back and the lock released; nothing is written."""
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou)
+
+    async def abandon() -> None:
+        verrou.__enter__()
+        asyncio.ensure_future(groupe.soumettre(_inserer("abandon")))
+        await asyncio.sleep(0.1)  # asyncio.run then cancels the caller and the group's task
+
+    asyncio.run(abandon())
+    verrou.__exit__()
+    libre = threading.Event()
+
+    def prendre() -> None:
+        with verrou:
+            libre.set()
+
+    fil = threading.Thread(target=prendre, daemon=True)
+    fil.start()
+    fil.join(10)
+    try:
+        assert libre.is_set()
+
+        async def ensuite() -> str:
+            return await groupe.soumettre(_inserer("ensuite"))
+
+        assert asyncio.run(ensuite()) == "ensuite"
+    finally:
+        groupe.arreter()
+    assert _cles(moteur) == ["ensuite"]
