@@ -4,9 +4,9 @@
 Prints, as a share of the samples kept: the steps of the accept path (inclusive time of the
 project's functions that make it), the top functions by inclusive and by self time, and self
 time by package. Only samples whose stack passes through ``--sous`` are kept (default: every
-sample); e.g. ``--sous deposer`` for the work done in the threadpool for ``POST /v1/flux``.
+sample); e.g. ``--sous EcritureGroupee._executer`` for the group-commit transactions.
 
-    python bench/resume_profil.py /tmp/profil.txt [--sous deposer] [--top 30]
+    python bench/resume_profil.py /tmp/profil.txt [--sous EcritureGroupee._executer] [--top 30]
 """
 
 from __future__ import annotations
@@ -21,28 +21,25 @@ _CADRE = re.compile(r"^(?P<fonction>.*) \((?P<fichier>[^()]*?)(?::\d+)?\)$")
 # The accept path, in order: (label, function, file fragment); a function matches its plain or
 # qualified name (``Journal.ecrire`` or ``ecrire``), anywhere under the fragment. Inclusive shares.
 ETAPES = [
-    ("serveur HTTP: h11 (analyse, écriture)", None, "h11/"),
-    ("middleware requete_id_et_log (tout l'appel)", "requete_id_et_log", "passerelle/app.py"),
+    ("requête entière sous uvicorn (analyse HTTP comprise)", None, "uvicorn/protocols/"),
+    ("middleware IdentifiantEtJournal (tout l'appel)", "IdentifiantEtJournal.__call__", "passerelle/api/"),
     ("  journal technique structlog", None, "structlog/"),
     ("route envoyer (tout)", "envoyer", "passerelle/api/"),
     ("  preparer: message_http + lire_corps + empreinte", "preparer", "passerelle/api/"),
-    ("  deposer (fil du threadpool, tout)", "deposer", "passerelle/reception/"),
-    ("    executer: transaction (BEGIN … COMMIT)", "executer", "passerelle/reception/"),
-    ("      authentifier (signature + nonce)", "authentifier", "passerelle/signature/"),
-    ("        verifier_requete (RFC 9421 + digest)", "verifier_requete", "passerelle/signature/"),
-    ("        consommer_nonce (INSERT nonces)", "consommer_nonce", "passerelle/signature/"),
-    ("      accepter (étapes 2 à 5)", "accepter", "passerelle/reception/"),
-    ("        annuaire.actuel (relecture annuaire)", "actuel", "passerelle/annuaire/"),
-    ("        choisir_destinataire", "choisir_destinataire", "passerelle/"),
-    ("        decider (conventions)", "decider", "passerelle/habilitations/"),
-    ("        valider_message (schéma + règles)", "valider_message", "passerelle/catalogue/"),
-    ("        journal.ecrire (RFC 8785 + UPDATE + INSERT)", "ecrire", "passerelle/journal/"),
-    ("        index_nir (index aveugle)", "index_nir", "passerelle/journal/"),
-    ("        coffre.chiffrer", "chiffrer", "passerelle/stockage/"),
-    ("        messages.inserer (INSERT messages)", "inserer", "passerelle/stockage/"),
-    ("      reponse_signee (reçu signé)", "reponse_signee", "passerelle/reception/"),
-    ("      BEGIN IMMEDIATE (SQLite: attente du verrou d'écriture)", "_au_debut", "passerelle/stockage/"),
-    ("      COMMIT", "commit", "sqlalchemy/"),
+    ("  deposer (hors transaction)", "deposer", "passerelle/reception/"),
+    ("    verifier_appelant_requete (RFC 9421 + digest + annuaire)", "verifier_appelant_requete", "passerelle/reception/"),
+    ("    examiner (étapes 2 à 4, sans base)", "examiner", "passerelle/reception/"),
+    ("      decider (conventions)", "decider", "passerelle/habilitations/"),
+    ("      valider_message (schéma + règles)", "valider_message", "passerelle/catalogue/"),
+    ("    reponse_signee (reçu signé)", "reponse_signee", "passerelle/reception/"),
+    ("commit de groupe: transaction (opérations sur la boucle)", "_executer", "passerelle/stockage/ecriture_groupee"),
+    ("  operation du dépôt (dans la transaction)", "deposer.<locals>.operation", "passerelle/reception/"),
+    ("    admettre_appelant (nonce, robot)", "admettre_appelant", "passerelle/reception/"),
+    ("    inscrire (étape 5)", "inscrire", "passerelle/reception/"),
+    ("      journal.ecrire (RFC 8785 + UPDATE + INSERT)", "ecrire", "passerelle/journal/"),
+    ("      enregistrer_message (chiffrement + INSERT messages)", "enregistrer_message", "passerelle/acheminement/"),
+    ("  fil d'aide: verrou, BEGIN IMMEDIATE", "_commencer", "passerelle/stockage/ecriture_groupee"),
+    ("  fil d'aide: COMMIT", "_valider", "passerelle/stockage/ecriture_groupee"),
     ("transversal: SQLAlchemy (construction, compilation, exécution)", None, "sqlalchemy/"),
     ("transversal: http_sf (champs structurés: lecture et reçu)", None, "http_sf/"),
     ("transversal: métriques prometheus", None, "prometheus_client/"),
