@@ -34,6 +34,7 @@ def ouvrir(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=8,
+            pool_use_lifo=True,  # the connection just returned, whose page cache is warm
         )
         _regler_sqlite(moteur)
         return moteur

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
-from sqlalchemy.exc import DBAPIError
 
 from passerelle.stockage.base import VerrouEcriture
 
@@ -46,10 +46,15 @@ class _Operation(Generic[T]):
 
 @dataclass
 class _File:
-    """The operations waiting on one event loop, and the task that commits them."""
+    """One event loop's share: the operations waiting, the task that commits them, the helper
+    thread and the open transaction (two loops of one process — tests, a tool — never share a
+    transaction; on SQLite they queue on the process's write lock)."""
 
     attente: collections.deque[_Operation[Any]] = field(default_factory=collections.deque)
     tache: asyncio.Task[None] | None = None
+    aide: ThreadPoolExecutor | None = None
+    connexion: Connection | None = None  # taken from the pool for one transaction
+    transaction: RootTransaction | None = None
 
 
 class EcritureGroupee:
@@ -70,12 +75,8 @@ class EcritureGroupee:
         self._verrou = verrou
         self._taille_max = taille_max
         self._observer = observer
-        self._files: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _File] = weakref.WeakKeyDictionary()
-        self._aide: ThreadPoolExecutor | None = None
-        # Kept from one group to the next: on SQLite its page cache stays warm (a pooled
-        # connection taken in turn re-reads what another one wrote).
-        self._connexion: Connection | None = None
-        self._transaction: RootTransaction | None = None
+        self._files: dict[asyncio.AbstractEventLoop, _File] = {}
+        self._garde = threading.Lock()  # ``arreter`` may run in another thread than the loops
 
     async def soumettre(self, travail: Callable[[Connection], T]) -> T:
         """Run ``travail`` in a transaction; return its result once that transaction is committed.
@@ -83,9 +84,11 @@ class EcritureGroupee:
         A cancelled caller does not cancel the operation: it runs and commits (like a request
         whose client went away after sending it), only its answer is dropped."""
         boucle = asyncio.get_running_loop()
-        file = self._files.get(boucle)
-        if file is None:
-            file = self._files[boucle] = _File()
+        with self._garde:
+            file = self._files.get(boucle)
+            if file is None:
+                file = self._files[boucle] = _File()
+                weakref.finalize(boucle, _liberer, file)  # a loop dropped without ``arreter``
         futur: asyncio.Future[T] = boucle.create_future()
         file.attente.append(_Operation(travail, futur))
         if file.tache is None:
@@ -99,14 +102,12 @@ class EcritureGroupee:
             await asyncio.shield(file.tache)
 
     def arreter(self) -> None:
-        """Close the connection and the helper thread (the next ``soumettre`` opens them again).
+        """Close the connections and helper threads (the next ``soumettre`` opens them again).
         Call it once nothing is in flight (after ``terminer``)."""
-        if self._connexion is not None:
-            connexion, self._connexion = self._connexion, None
-            connexion.close()
-        if self._aide is not None:
-            aide, self._aide = self._aide, None
-            aide.shutdown(wait=True)
+        with self._garde:
+            files, self._files = list(self._files.values()), {}
+        for file in files:
+            _liberer(file)
 
     # ------------------------------------------------------------------ on the event loop
 
@@ -120,7 +121,7 @@ class EcritureGroupee:
     async def _executer(self, file: _File, seule: _Operation[Any] | None) -> None:
         """One transaction: for the operations waiting once it is open, or for ``seule``."""
         try:
-            connexion = await self._dans_l_aide(self._commencer)
+            connexion = await self._dans_l_aide(file, self._commencer, file)
         except BaseException as erreur:
             groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
             _echouer(groupe, erreur)
@@ -131,7 +132,7 @@ class EcritureGroupee:
         try:
             resultats = [operation.travail(connexion) for operation in groupe]
         except Exception as erreur:  # noqa: BLE001 — handed to the caller, or isolated below
-            await self._dans_l_aide(self._annuler, erreur)
+            await self._dans_l_aide(file, self._annuler, file)
             if len(groupe) == 1:
                 _echouer(groupe, erreur)
                 return
@@ -139,7 +140,7 @@ class EcritureGroupee:
                 await self._executer(file, operation)
             return
         try:
-            await self._dans_l_aide(self._valider)
+            await self._dans_l_aide(file, self._valider, file)
         except Exception as erreur:  # noqa: BLE001 — the commit failed: nothing of the group stands
             if len(groupe) == 1:
                 _echouer(groupe, erreur)
@@ -156,10 +157,10 @@ class EcritureGroupee:
             except Exception:  # noqa: BLE001, S110 — a metric must not turn a committed group into errors
                 pass
 
-    async def _dans_l_aide(self, fonction: Callable[..., T], *arguments: Any) -> T:
-        if self._aide is None:
-            self._aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
-        aide = self._aide
+    async def _dans_l_aide(self, file: _File, fonction: Callable[..., T], *arguments: Any) -> T:
+        if file.aide is None:
+            file.aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
+        aide = file.aide
         futur = asyncio.get_running_loop().run_in_executor(aide, fonction, *arguments)
         try:
             return await asyncio.shield(futur)
@@ -168,58 +169,61 @@ class EcritureGroupee:
             # commit stands, and releases the lock); a transaction it may still open is rolled
             # back right after — one worker, in order — so the write lock is never left held.
             if fonction == self._commencer:
-                aide.submit(self._annuler_si_ouverte)
+                aide.submit(self._annuler_si_ouverte, file)
             raise
 
     # ------------------------------------------------------------------ in the helper thread
 
-    def _commencer(self) -> Connection:
+    def _commencer(self, file: _File) -> Connection:
         self._verrou.__enter__()
         try:
-            if self._connexion is None:
-                self._connexion = self._moteur.connect()
-            self._transaction = self._connexion.begin()
-            return self._connexion
-        except BaseException as erreur:
-            self._oublier_si_rompue(erreur)
+            file.connexion = self._moteur.connect()
+            file.transaction = file.connexion.begin()
+            return file.connexion
+        except BaseException:
+            _rendre(file)
             self._verrou.__exit__()
             raise
 
-    def _valider(self) -> None:
-        transaction, self._transaction = self._transaction, None
+    def _valider(self, file: _File) -> None:
+        transaction, file.transaction = file.transaction, None
         assert transaction is not None
         try:
             transaction.commit()
-        except BaseException as erreur:
-            self._oublier_si_rompue(erreur)
-            raise
         finally:
+            _rendre(file)
             self._verrou.__exit__()
 
-    def _annuler(self, cause: BaseException) -> None:
-        transaction, self._transaction = self._transaction, None
+    def _annuler(self, file: _File) -> None:
+        transaction, file.transaction = file.transaction, None
         try:
             if transaction is not None and transaction.is_active:
                 transaction.rollback()
-        except BaseException as erreur:  # noqa: BLE001 — a broken connection: replaced below
-            self._oublier_si_rompue(erreur)
+        except Exception:  # noqa: BLE001, S110 — a broken connection: the pool discards it
+            pass
         finally:
+            _rendre(file)
             self._verrou.__exit__()
-        self._oublier_si_rompue(cause)
 
-    def _annuler_si_ouverte(self) -> None:
-        if self._transaction is not None:
-            self._annuler(asyncio.CancelledError())
+    def _annuler_si_ouverte(self, file: _File) -> None:
+        if file.transaction is not None:
+            self._annuler(file)
 
-    def _oublier_si_rompue(self, erreur: BaseException) -> None:
-        """After a database error the connection may be broken (server restarted): a fresh
-        one is taken for the next transaction."""
-        if isinstance(erreur, DBAPIError) and self._connexion is not None:
-            connexion, self._connexion = self._connexion, None
-            try:
-                connexion.close()
-            except Exception:  # noqa: BLE001, S110 — already unusable
-                pass
+
+def _rendre(file: _File) -> None:
+    """Back to the pool (which checks it on the next checkout, and drops it if broken)."""
+    connexion, file.connexion = file.connexion, None
+    if connexion is not None:
+        try:
+            connexion.close()
+        except Exception:  # noqa: BLE001, S110 — already unusable: the pool has discarded it
+            pass
+
+
+def _liberer(file: _File) -> None:
+    aide, file.aide = file.aide, None
+    if aide is not None:
+        aide.shutdown(wait=False)
 
 
 def _prendre(file: _File, taille_max: int) -> list[_Operation[Any]]:

@@ -265,3 +265,30 @@ def test_une_boucle_qui_s_arrete_pendant_l_attente_du_verrou_ne_le_garde_pas(mot
     finally:
         groupe.arreter()
     assert _cles(moteur) == ["ensuite"]
+
+
+def test_deux_boucles_a_la_fois_ne_partagent_pas_de_transaction(moteur: Engine) -> None:
+    """Two event loops of one process (tests, a tool beside the server) submitting together:
+    each has its own transactions; on SQLite they queue on the write lock."""
+    groupe = EcritureGroupee(moteur, VerrouEcriture(moteur.dialect.name == "sqlite"))
+    erreurs: list[BaseException] = []
+
+    def boucle(prefixe: str) -> None:
+        async def envoyer() -> list[str]:
+            return await asyncio.gather(*(groupe.soumettre(_inserer(f"{prefixe}{i}")) for i in range(40)))
+
+        try:
+            assert asyncio.run(envoyer()) == [f"{prefixe}{i}" for i in range(40)]
+        except BaseException as erreur:  # noqa: BLE001 — reported below
+            erreurs.append(erreur)
+
+    fils = [threading.Thread(target=boucle, args=(p,)) for p in ("a", "b", "c")]
+    try:
+        for fil in fils:
+            fil.start()
+        for fil in fils:
+            fil.join(60)
+    finally:
+        groupe.arreter()
+    assert not erreurs
+    assert len(_cles(moteur)) == 120
