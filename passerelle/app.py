@@ -72,7 +72,6 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
             await asyncio.gather(*taches, return_exceptions=True)
             await connecteurs.fermer()
             await services.groupe.terminer()  # queued acceptations commit first
-            await run_in_threadpool(services.groupe.arreter)
 
     app = FastAPI(
         title="passerelle",

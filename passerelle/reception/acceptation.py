@@ -67,7 +67,7 @@ class Examen:
     valide: MessageValide
     nir_index: str | None
     demande: messages.LigneMessage | None
-    instant: datetime
+    instant: datetime  # the day's rules applied are those of this instant
 
 
 def accepter(
@@ -82,7 +82,7 @@ def accepter(
 ) -> Acceptation:
     """Steps 2 to 5 in the caller's transaction."""
     examen = examiner(services, trace, appelant, flux, corps, instant, connexion=connexion)
-    return inscrire(services, connexion, trace, appelant, examen, empreinte)
+    return inscrire(services, connexion, trace, appelant, examen, empreinte, instant)
 
 
 def examinable_sans_base(services: Services, flux: str) -> bool:
@@ -184,12 +184,22 @@ def examiner(
 
 
 def inscrire(
-    services: Services, connexion: Connection, trace: Trace, appelant: Appelant, examen: Examen, empreinte: str
+    services: Services,
+    connexion: Connection,
+    trace: Trace,
+    appelant: Appelant,
+    examen: Examen,
+    empreinte: str,
+    instant: datetime,
 ) -> Acceptation:
     """Step 5, every write of an accepted message, in the caller's transaction: the case it
-    answers, the journal entry, the stored message, the case it opens."""
+    answers, the journal entry, the stored message, the case it opens. ``instant`` is the
+    time recorded (taken in the transaction, so entries follow the journal's order); it falls
+    on the day the message was examined for."""
+    if instant.date() != examen.instant.date():
+        raise ValueError("un message s'inscrit le jour pour lequel il a été examiné")
     emetteur, destinataire, demande = appelant.organisme, examen.destinataire, examen.demande
-    flux, instant, valide, message_id = examen.flux, examen.instant, examen.valide, examen.message_id
+    flux, valide, message_id = examen.flux, examen.valide, examen.message_id
     autorisation = examen.autorisation
     dossier_repondu = None
     if demande is not None:

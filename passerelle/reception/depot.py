@@ -97,9 +97,10 @@ async def deposer(
         verifie = refus
     examen: Examen | Refus | None = None
     brouillon = copy.copy(trace)  # what the examination learns, applied once admitted
+    examine_le = services.horloge()
     if isinstance(verifie, Appelant) and examinable_sans_base(services, flux):
         try:
-            examen = examiner(services, brouillon, verifie, flux, corps, services.horloge(), connexion=None)
+            examen = examiner(services, brouillon, verifie, flux, corps, examine_le, connexion=None)
         except Refus as refus:
             examen = refus
 
@@ -114,13 +115,15 @@ async def deposer(
             deja = _reponse_deja_donnee(connexion, emetteur.code, cle_idempotence, flux, empreinte)
             if deja is not None:
                 return deja
-        if examen is None:
+        # Examined on another day than the one now recorded (midnight in between): again, here.
+        prealable = examen if examine_le.date() == instant.date() else None
+        if prealable is None:
             acceptation = accepter(services, connexion, trace, appelant, flux, corps, empreinte, instant)
         else:
             trace.nir, trace.destinataire = brouillon.nir, brouillon.destinataire
-            if isinstance(examen, Refus):
-                raise examen
-            acceptation = inscrire(services, connexion, trace, appelant, examen, empreinte)
+            if isinstance(prealable, Refus):
+                raise prealable
+            acceptation = inscrire(services, connexion, trace, appelant, prealable, empreinte, instant)
         if cle_idempotence is None:
             return acceptation.recu  # signed once committed, outside the transaction
         reponse = reponse_signee(services, 202, acceptation.recu)

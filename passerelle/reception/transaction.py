@@ -7,6 +7,7 @@ accept path comes after the last check.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -106,9 +107,16 @@ async def executer_groupe(services: Services, trace: Trace, operation: Callable[
     """The same, committed together with the other operations queued meanwhile (group commit,
     ``stockage/ecriture_groupee.py``): for the short, frequent transactions of the accept path.
     ``operation`` may run twice (its group failed for another's fault): database writes only."""
-    issue = await services.groupe.soumettre(
-        lambda connexion: _dans_la_transaction(services, trace, operation, connexion)
-    )
+    depart = copy.copy(trace)
+    depart.details = dict(trace.details)
+
+    def travail(connexion: Connection) -> _Issue:
+        # A second run (its group failed for another's fault) starts from the same trace, so
+        # a refusal then never names what the rolled-back first run had found.
+        vars(trace).update(vars(depart), details=dict(depart.details))
+        return _dans_la_transaction(services, trace, operation, connexion)
+
+    issue = await services.groupe.soumettre(travail)
     return _conclure(services, trace, issue)  # type: ignore[no-any-return]
 
 

@@ -59,7 +59,9 @@ class _File:
 
 class EcritureGroupee:
     """``soumettre`` from coroutines; ``taille_max`` bounds a group (and so the wait of its
-    last member); ``observer`` is told each committed group's size (a metric)."""
+    last member); ``au_debut`` runs in each transaction as soon as it is open, in the helper
+    thread (to take there a lock the operations would otherwise wait for on the loop);
+    ``observer`` is told each committed group's size (a metric)."""
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class EcritureGroupee:
         verrou: VerrouEcriture,
         *,
         taille_max: int = 64,
+        au_debut: Callable[[Connection], None] | None = None,
         observer: Callable[[int], None] | None = None,
     ) -> None:
         if taille_max < 1:
@@ -74,9 +77,12 @@ class EcritureGroupee:
         self._moteur = moteur
         self._verrou = verrou
         self._taille_max = taille_max
+        self._au_debut = au_debut
         self._observer = observer
-        self._files: dict[asyncio.AbstractEventLoop, _File] = {}
-        self._garde = threading.Lock()  # ``arreter`` may run in another thread than the loops
+        # Per event loop; a loop that is dropped takes its share along (its idle helper thread
+        # ends when its executor is collected).
+        self._files: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _File] = weakref.WeakKeyDictionary()
+        self._garde = threading.Lock()
 
     async def soumettre(self, travail: Callable[[Connection], T]) -> T:
         """Run ``travail`` in a transaction; return its result once that transaction is committed.
@@ -88,7 +94,6 @@ class EcritureGroupee:
             file = self._files.get(boucle)
             if file is None:
                 file = self._files[boucle] = _File()
-                weakref.finalize(boucle, _liberer, file)  # a loop dropped without ``arreter``
         futur: asyncio.Future[T] = boucle.create_future()
         file.attente.append(_Operation(travail, futur))
         if file.tache is None:
@@ -101,53 +106,56 @@ class EcritureGroupee:
         while file is not None and file.tache is not None:
             await asyncio.shield(file.tache)
 
-    def arreter(self) -> None:
-        """Close the connections and helper threads (the next ``soumettre`` opens them again).
-        Call it once nothing is in flight (after ``terminer``)."""
-        with self._garde:
-            files, self._files = list(self._files.values()), {}
-        for file in files:
-            _liberer(file)
-
     # ------------------------------------------------------------------ on the event loop
 
     async def _vider(self, file: _File) -> None:
         try:
             while file.attente:
                 await self._executer(file, None)
+        except BaseException as erreur:  # the loop is going away: nobody is left waiting
+            _echouer(list(file.attente), erreur)
+            file.attente.clear()
+            raise
         finally:
             file.tache = None
 
     async def _executer(self, file: _File, seule: _Operation[Any] | None) -> None:
-        """One transaction: for the operations waiting once it is open, or for ``seule``."""
+        """One transaction: for the operations waiting once it is open, or for ``seule``.
+
+        One helper opens, commits or rolls back each transaction: the thread that took the
+        write lock is the one that releases it."""
+        if file.aide is None:
+            file.aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
+        aide = file.aide
         try:
-            connexion = await self._dans_l_aide(file, self._commencer, file)
+            connexion = await self._dans_l_aide(aide, self._commencer, file)
         except BaseException as erreur:
-            groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
-            _echouer(groupe, erreur)
+            _echouer([seule] if seule is not None else _prendre(file, self._taille_max), erreur)
             if isinstance(erreur, Exception):
                 return
             raise
         groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
         try:
             resultats = [operation.travail(connexion) for operation in groupe]
-        except Exception as erreur:  # noqa: BLE001 — handed to the caller, or isolated below
-            await self._dans_l_aide(file, self._annuler, file)
-            if len(groupe) == 1:
-                _echouer(groupe, erreur)
+        except BaseException as erreur:
+            await self._dans_l_aide(aide, self._annuler, file)
+            if isinstance(erreur, Exception) and len(groupe) > 1:
+                for operation in groupe:  # each alone: one failure never takes the others along
+                    await self._executer(file, operation)
                 return
-            for operation in groupe:
-                await self._executer(file, operation)
-            return
+            _echouer(groupe, erreur)
+            if isinstance(erreur, Exception):
+                return
+            raise
         try:
-            await self._dans_l_aide(file, self._valider, file)
-        except Exception as erreur:  # noqa: BLE001 — the commit failed: nothing of the group stands
-            if len(groupe) == 1:
-                _echouer(groupe, erreur)
+            await self._dans_l_aide(aide, self._valider, file)
+        except BaseException as erreur:
+            # Never run again after a failed COMMIT: on PostgreSQL a connection lost during it
+            # leaves the outcome unknown, and a second run would find its nonce consumed.
+            _echouer(groupe, erreur)
+            if isinstance(erreur, Exception):
                 return
-            for operation in groupe:
-                await self._executer(file, operation)
-            return
+            raise
         for operation, resultat in zip(groupe, resultats, strict=True):
             if not operation.futur.done():  # a cancelled caller: the operation stands, the answer is dropped
                 operation.futur.set_result(resultat)
@@ -157,10 +165,7 @@ class EcritureGroupee:
             except Exception:  # noqa: BLE001, S110 — a metric must not turn a committed group into errors
                 pass
 
-    async def _dans_l_aide(self, file: _File, fonction: Callable[..., T], *arguments: Any) -> T:
-        if file.aide is None:
-            file.aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
-        aide = file.aide
+    async def _dans_l_aide(self, aide: ThreadPoolExecutor, fonction: Callable[..., T], *arguments: Any) -> T:
         futur = asyncio.get_running_loop().run_in_executor(aide, fonction, *arguments)
         try:
             return await asyncio.shield(futur)
@@ -169,7 +174,7 @@ class EcritureGroupee:
             # commit stands, and releases the lock); a transaction it may still open is rolled
             # back right after — one worker, in order — so the write lock is never left held.
             if fonction == self._commencer:
-                aide.submit(self._annuler_si_ouverte, file)
+                aide.submit(self._annuler_si_ouverte, *arguments)
             raise
 
     # ------------------------------------------------------------------ in the helper thread
@@ -179,10 +184,17 @@ class EcritureGroupee:
         try:
             file.connexion = self._moteur.connect()
             file.transaction = file.connexion.begin()
+            if self._au_debut is not None:
+                self._au_debut(file.connexion)
             return file.connexion
         except BaseException:
-            _rendre(file)
-            self._verrou.__exit__()
+            transaction, file.transaction = file.transaction, None
+            try:
+                if transaction is not None and transaction.is_active:
+                    transaction.rollback()
+            finally:
+                _rendre(file)
+                self._verrou.__exit__()
             raise
 
     def _valider(self, file: _File) -> None:
@@ -218,12 +230,6 @@ def _rendre(file: _File) -> None:
             connexion.close()
         except Exception:  # noqa: BLE001, S110 — already unusable: the pool has discarded it
             pass
-
-
-def _liberer(file: _File) -> None:
-    aide, file.aide = file.aide, None
-    if aide is not None:
-        aide.shutdown(wait=False)
 
 
 def _prendre(file: _File, taille_max: int) -> list[_Operation[Any]]:

@@ -42,10 +42,10 @@ def _groupe_retenu(moteur: Engine, travaux, verrou: VerrouEcriture, tailles: lis
     """While the write lock is held elsewhere, the group waits to open its transaction; all
     the operations queued meanwhile run in it. Each caller's outcome, in order."""
     groupe = EcritureGroupee(moteur, verrou, observer=tailles.append)
-    return asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter))
+    return asyncio.run(_retenir(groupe, verrou, travaux))
 
 
-async def _retenir(groupe: EcritureGroupee, verrou: VerrouEcriture, travaux, finalement) -> list[object]:  # type: ignore[no-untyped-def]
+async def _retenir(groupe: EcritureGroupee, verrou: VerrouEcriture, travaux) -> list[object]:  # type: ignore[no-untyped-def]
     verrou.__enter__()
     try:
         taches = [asyncio.ensure_future(groupe.soumettre(travaux[0]))]
@@ -54,10 +54,7 @@ async def _retenir(groupe: EcritureGroupee, verrou: VerrouEcriture, travaux, fin
         await asyncio.sleep(0.1)
     finally:
         verrou.__exit__()
-    try:
-        return await asyncio.gather(*taches, return_exceptions=True)
-    finally:
-        finalement()
+    return await asyncio.gather(*taches, return_exceptions=True)
 
 
 def test_les_operations_en_attente_sont_validees_ensemble_dans_l_ordre(moteur: Engine) -> None:
@@ -109,10 +106,7 @@ def test_une_erreur_de_base_donne_une_connexion_neuve(moteur: Engine) -> None:
             await groupe.soumettre(requete_invalide)
         return await groupe.soumettre(_inserer("apres"))
 
-    try:
-        assert asyncio.run(scenario()) == "apres"
-    finally:
-        groupe.arreter()
+    assert asyncio.run(scenario()) == "apres"
     assert _cles(moteur) == ["apres"]
 
 
@@ -132,14 +126,11 @@ def test_un_appelant_annule_n_annule_pas_l_operation(moteur: Engine) -> None:
             verrou.__exit__()
         assert await groupe.soumettre(_inserer("suivant")) == "suivant"
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        groupe.arreter()
+    asyncio.run(scenario())
     assert _cles(moteur) == ["orphelin", "suivant"]
 
 
-def test_terminer_attend_la_file_et_arreter_ferme_jusqu_a_la_prochaine_fois(moteur: Engine) -> None:
+def test_terminer_attend_que_la_file_soit_validee(moteur: Engine) -> None:
     verrou = VerrouEcriture(True)
     groupe = EcritureGroupee(moteur, verrou)
 
@@ -155,15 +146,11 @@ def test_terminer_attend_la_file_et_arreter_ferme_jusqu_a_la_prochaine_fois(mote
         return [tache.result() for tache in taches]
 
     assert asyncio.run(soumettre_en_nombre()) == [f"f{i}" for i in range(5)]
-    groupe.arreter()
 
-    async def apres_l_arret() -> str:
+    async def sur_une_autre_boucle() -> str:
         return await groupe.soumettre(_inserer("relance"))
 
-    try:
-        assert asyncio.run(apres_l_arret()) == "relance"
-    finally:
-        groupe.arreter()
+    assert asyncio.run(sur_une_autre_boucle()) == "relance"
     assert len(_cles(moteur)) == 6
 
 
@@ -197,10 +184,7 @@ def test_le_verrou_d_ecriture_n_est_jamais_garde_apres_un_groupe(moteur: Engine)
         assert resultats[0] == "x" and isinstance(resultats[1], RuntimeError)
         assert await asyncio.to_thread(verrou_libre)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        groupe.arreter()
+    asyncio.run(scenario())
 
 
 def test_taille_max_borne_un_groupe(moteur: Engine) -> None:
@@ -208,7 +192,7 @@ def test_taille_max_borne_un_groupe(moteur: Engine) -> None:
     verrou = VerrouEcriture(True)
     groupe = EcritureGroupee(moteur, verrou, taille_max=3, observer=tailles.append)
     travaux = [_inserer(f"t{i}") for i in range(8)]
-    assert asyncio.run(_retenir(groupe, verrou, travaux, groupe.arreter)) == [f"t{i}" for i in range(8)]
+    assert asyncio.run(_retenir(groupe, verrou, travaux)) == [f"t{i}" for i in range(8)]
     assert tailles == [3, 3, 2]
     with pytest.raises(ValueError):
         EcritureGroupee(moteur, verrou, taille_max=0)
@@ -226,10 +210,7 @@ def test_un_incident_apres_la_validation_ne_laisse_personne_attendre(moteur: Eng
     async def scenario() -> list[str]:
         return [await groupe.soumettre(_inserer("x")), await groupe.soumettre(_inserer("y"))]
 
-    try:
-        assert asyncio.run(asyncio.wait_for(scenario(), 10)) == ["x", "y"]
-    finally:
-        groupe.arreter()
+    assert asyncio.run(asyncio.wait_for(scenario(), 10)) == ["x", "y"]
     assert _cles(moteur) == ["x", "y"]
 
 
@@ -255,15 +236,12 @@ def test_une_boucle_qui_s_arrete_pendant_l_attente_du_verrou_ne_le_garde_pas(mot
     fil = threading.Thread(target=prendre, daemon=True)
     fil.start()
     fil.join(10)
-    try:
-        assert libre.is_set()
+    assert libre.is_set()
 
-        async def ensuite() -> str:
-            return await groupe.soumettre(_inserer("ensuite"))
+    async def ensuite() -> str:
+        return await groupe.soumettre(_inserer("ensuite"))
 
-        assert asyncio.run(ensuite()) == "ensuite"
-    finally:
-        groupe.arreter()
+    assert asyncio.run(ensuite()) == "ensuite"
     assert _cles(moteur) == ["ensuite"]
 
 
@@ -283,12 +261,96 @@ def test_deux_boucles_a_la_fois_ne_partagent_pas_de_transaction(moteur: Engine) 
             erreurs.append(erreur)
 
     fils = [threading.Thread(target=boucle, args=(p,)) for p in ("a", "b", "c")]
-    try:
-        for fil in fils:
-            fil.start()
-        for fil in fils:
-            fil.join(60)
-    finally:
-        groupe.arreter()
+    for fil in fils:
+        fil.start()
+    for fil in fils:
+        fil.join(60)
     assert not erreurs
     assert len(_cles(moteur)) == 120
+
+
+class _Interruption(BaseException):
+    """Not an Exception: what a KeyboardInterrupt or a cancellation looks like to the group."""
+
+
+def _verrou_libre(verrou: VerrouEcriture) -> bool:
+    libre = threading.Event()
+
+    def prendre() -> None:
+        with verrou:
+            libre.set()
+
+    fil = threading.Thread(target=prendre, daemon=True)
+    fil.start()
+    fil.join(5)
+    return libre.is_set()
+
+
+def test_une_interruption_dans_une_operation_annule_tout_et_rend_le_verrou(moteur: Engine) -> None:
+    verrou = VerrouEcriture(True)
+    groupe = EcritureGroupee(moteur, verrou)
+
+    def interrompre(connexion: Connection) -> None:
+        connexion.execute(sa.insert(_lignes).values(cle="interrompue"))
+        raise _Interruption()
+
+    async def scenario() -> list[object]:
+        return await asyncio.gather(groupe.soumettre(_inserer("avant")), groupe.soumettre(interrompre),
+                                    return_exceptions=True)
+
+    resultats = asyncio.run(scenario())
+    assert all(isinstance(r, asyncio.CancelledError) for r in resultats)  # nobody is left waiting
+    assert _verrou_libre(verrou)
+    assert _cles(moteur) == []  # the group was rolled back as a whole
+
+    async def ensuite() -> str:
+        return await groupe.soumettre(_inserer("ensuite"))
+
+    assert asyncio.run(ensuite()) == "ensuite"
+
+
+def test_apres_un_commit_en_echec_rien_n_est_rejoue(moteur: Engine) -> None:
+    """A failed COMMIT may have committed (a connection lost during it, on PostgreSQL): the
+    operations are not run again — they would find their own nonce consumed."""
+    verrou = VerrouEcriture(True)
+    executions: list[str] = []
+
+    class CommitIncertain(EcritureGroupee):
+        def _valider(self, file):  # type: ignore[no-untyped-def]
+            super()._valider(file)
+            raise ConnectionError("connexion perdue pendant le COMMIT")
+
+    groupe = CommitIncertain(moteur, verrou)
+
+    def compter(cle: str):  # type: ignore[no-untyped-def]
+        def travail(connexion: Connection) -> str:
+            executions.append(cle)
+            connexion.execute(sa.insert(_lignes).values(cle=cle))
+            return cle
+
+        return travail
+
+    resultats = asyncio.run(_retenir(groupe, verrou, [compter("u"), compter("v"), compter("w")]))
+    assert all(isinstance(r, ConnectionError) for r in resultats)
+    assert sorted(executions) == ["u", "v", "w"]  # once each
+    assert _verrou_libre(verrou)
+
+
+def test_au_debut_tourne_dans_la_transaction_avant_les_operations(moteur: Engine) -> None:
+    fils: list[str] = []
+
+    def au_debut(connexion: Connection) -> None:
+        fils.append(threading.current_thread().name)
+        connexion.execute(sa.insert(_lignes).values(cle="ouverture"))
+
+    groupe = EcritureGroupee(moteur, VerrouEcriture(True), au_debut=au_debut)
+
+    def voir(connexion: Connection) -> list[str]:
+        return sorted(connexion.execute(sa.select(_lignes.c.cle)).scalars())
+
+    async def scenario() -> list[str]:
+        return await groupe.soumettre(voir)
+
+    assert asyncio.run(scenario()) == ["ouverture"]
+    assert fils and fils[0].startswith("passerelle-ecriture") and fils[0] != threading.current_thread().name
+    assert _cles(moteur) == ["ouverture"]
