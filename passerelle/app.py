@@ -38,7 +38,7 @@ async def _purger_periodiquement(services: Services) -> None:
         await asyncio.sleep(INTERVALLE_PURGE)
 
         def purger() -> int:
-            with services.moteur.begin() as connexion:
+            with services.ecriture, services.moteur.begin() as connexion:
                 return purger_nonces(connexion, int(services.horloge().timestamp()))
 
         try:

@@ -15,7 +15,7 @@ from passerelle.catalogue.avpf import MotifsAvpf, charger_motifs_avpf
 from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
 from passerelle.consultations.registre import DefinitionConsultation, charger_consultations
 from passerelle.habilitations.conventions import Convention, charger_conventions, verifier_avec_le_registre
-from passerelle.journal.ecriture import Journal, verrouiller_taille
+from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
 from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
@@ -54,7 +54,6 @@ class Services:
             self.moteur,
             self.ecriture,
             taille_max=self.reglages.groupe_max,
-            au_debut=verrouiller_taille,  # PostgreSQL: the journal's row lock, off the event loop
             observer=self.metriques.groupes.observe,
         )
 

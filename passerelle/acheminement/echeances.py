@@ -80,7 +80,7 @@ def _avis(services: Services, connexion, evenement: Evenement, instant: datetime
 
 def traiter_echeances(services: Services, limite: int = 500) -> int:
     """One round: every case with a reminder or deadline due; returns the cases handled."""
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         instant = services.horloge()
         dus = stockage_dossiers.a_traiter(connexion, instant, limite)
         for dossier in dus:

@@ -52,7 +52,7 @@ def politique(services: Services) -> PolitiqueReessai:
 
 
 def _reserver(services: Services, limite: int) -> list[LigneLivraison]:
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         bail = timedelta(seconds=services.reglages.livraison_bail)
         return livraisons.reserver(connexion, services.horloge(), bail, limite)
 
@@ -140,7 +140,7 @@ def noter_remises(
     """Record each outcome in one transaction: delivered, retry later, or dead letter.
     ``retenus``: per message id, what minimisation withheld (journaled with the delivery)."""
     regle = politique(services)
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         instant = services.horloge()
         for ligne, remise in zip(lignes, remises, strict=True):
             if remise.livre:
@@ -207,7 +207,7 @@ async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
 def noter_accuses(services: Services, organisme: str, accuses: Sequence[tuple[str, str, str]]) -> int:
     """Apply a caisse's acknowledgement files; idempotent, as files may be read twice."""
     appliques = 0
-    with services.moteur.begin() as connexion:
+    with services.ecriture, services.moteur.begin() as connexion:
         instant = services.horloge()
         for message_id, statut, detail in accuses:
             message = messages.lire(connexion, message_id)

@@ -111,15 +111,6 @@ class Journal:
         return index
 
 
-def verrouiller_taille(connexion: Connection) -> None:
-    """Take the journal's append lock at the start of a transaction rather than at its first
-    append. PostgreSQL: the size row, ``FOR UPDATE`` (the group commit takes it in its helper
-    thread, so the event loop never waits for another writer on it). SQLite: nothing to do,
-    ``BEGIN IMMEDIATE`` already excludes every other writer."""
-    if connexion.dialect.name == "postgresql":
-        connexion.execute(_VERROUILLER)
-
-
 # Built once: the same statement objects on every append, so SQLAlchemy compiles them once.
 _AGRANDIR = (
     sa.update(journal_taille)
@@ -128,4 +119,3 @@ _AGRANDIR = (
     .returning(journal_taille.c.taille)
 )
 _INSERER = sa.insert(journal)
-_VERROUILLER = sa.select(journal_taille.c.taille).where(journal_taille.c.id == 1).with_for_update()

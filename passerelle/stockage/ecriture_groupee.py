@@ -7,12 +7,15 @@ waiting (up to ``taille_max``) run one after the other in it, and each caller is
 that single commit is done. The outcome is the one of running them one by one in arrival
 order — each sees the writes of those before it — for a fraction of the cost.
 
-Where the work runs: the operations themselves run on the event loop's thread, like the rest
-of the request (a second Python thread would only fight it for the GIL, which cost more than
-it saved); what may block — taking the process's SQLite write lock, ``BEGIN IMMEDIATE`` (which
-can wait for another process) and the durable ``COMMIT`` — runs in one helper thread, during
-which the loop goes on reading and checking the next requests. On PostgreSQL a statement that
-waits for a row lock held by another replica waits on the loop: such waits last one group.
+Where the work runs: what may block — taking the process's SQLite write lock, ``BEGIN
+IMMEDIATE`` (which can wait for another process) and the durable ``COMMIT`` — runs in one helper
+thread per event loop, during which the loop goes on reading and checking the next requests.
+On SQLite, once ``BEGIN IMMEDIATE`` holds the only write lock no statement can wait, and the
+operations run on the loop's thread like the rest of the request (a second Python thread would
+only fight it for the GIL, which cost more than it saved). On PostgreSQL a statement may wait
+for a row that another transaction holds (a batch slice, another replica): there the operations
+run in the helper thread too, so the loop never waits for a lock, and rows are locked in the
+same order as every other writer (the journal last).
 
 If an operation of a group raises, the whole group is rolled back and each of its operations
 is run again alone, in its own transaction: a failing operation never takes the others' writes
@@ -59,9 +62,7 @@ class _File:
 
 class EcritureGroupee:
     """``soumettre`` from coroutines; ``taille_max`` bounds a group (and so the wait of its
-    last member); ``au_debut`` runs in each transaction as soon as it is open, in the helper
-    thread (to take there a lock the operations would otherwise wait for on the loop);
-    ``observer`` is told each committed group's size (a metric)."""
+    last member); ``observer`` is told each committed group's size (a metric)."""
 
     def __init__(
         self,
@@ -69,7 +70,6 @@ class EcritureGroupee:
         verrou: VerrouEcriture,
         *,
         taille_max: int = 64,
-        au_debut: Callable[[Connection], None] | None = None,
         observer: Callable[[int], None] | None = None,
     ) -> None:
         if taille_max < 1:
@@ -77,8 +77,8 @@ class EcritureGroupee:
         self._moteur = moteur
         self._verrou = verrou
         self._taille_max = taille_max
-        self._au_debut = au_debut
         self._observer = observer
+        self._sur_la_boucle = moteur.dialect.name == "sqlite"  # see the module's docstring
         # Per event loop; a loop that is dropped takes its share along (its idle helper thread
         # ends when its executor is collected).
         self._files: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _File] = weakref.WeakKeyDictionary()
@@ -97,14 +97,17 @@ class EcritureGroupee:
         futur: asyncio.Future[T] = boucle.create_future()
         file.attente.append(_Operation(travail, futur))
         if file.tache is None:
-            file.tache = boucle.create_task(self._vider(file))
+            tache = file.tache = boucle.create_task(self._vider(file))
+            # Normally cleared by _vider itself, at once; this covers a task cancelled before
+            # its first step (a loop torn down), whose ``finally`` never runs.
+            tache.add_done_callback(lambda fini: setattr(file, "tache", None) if file.tache is fini else None)
         return await futur
 
     async def terminer(self) -> None:
         """Wait until what was submitted on this loop is committed (or failed)."""
         file = self._files.get(asyncio.get_running_loop())
         while file is not None and file.tache is not None:
-            await asyncio.shield(file.tache)
+            await asyncio.wait({file.tache})
 
     # ------------------------------------------------------------------ on the event loop
 
@@ -117,41 +120,40 @@ class EcritureGroupee:
             file.attente.clear()
             raise
         finally:
-            file.tache = None
+            file.tache = None  # no await since the queue was found empty: nothing slipped in
 
     async def _executer(self, file: _File, seule: _Operation[Any] | None) -> None:
         """One transaction: for the operations waiting once it is open, or for ``seule``.
 
         One helper opens, commits or rolls back each transaction: the thread that took the
-        write lock is the one that releases it."""
+        write lock is the one that releases it. Whatever happens, every operation taken gets
+        an answer."""
         if file.aide is None:
             file.aide = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passerelle-ecriture")
         aide = file.aide
+        groupe: list[_Operation[Any]] = [seule] if seule is not None else []
         try:
             connexion = await self._dans_l_aide(aide, self._commencer, file)
-        except BaseException as erreur:
-            _echouer([seule] if seule is not None else _prendre(file, self._taille_max), erreur)
-            if isinstance(erreur, Exception):
-                return
-            raise
-        groupe = [seule] if seule is not None else _prendre(file, self._taille_max)
-        try:
-            resultats = [operation.travail(connexion) for operation in groupe]
-        except BaseException as erreur:
-            await self._dans_l_aide(aide, self._annuler, file)
-            if isinstance(erreur, Exception) and len(groupe) > 1:
-                for operation in groupe:  # each alone: one failure never takes the others along
-                    await self._executer(file, operation)
-                return
-            _echouer(groupe, erreur)
-            if isinstance(erreur, Exception):
-                return
-            raise
-        try:
-            await self._dans_l_aide(aide, self._valider, file)
-        except BaseException as erreur:
+            if seule is None:
+                groupe = _prendre(file, self._taille_max)
+            try:
+                if self._sur_la_boucle:
+                    resultats = _executer_tout(groupe, connexion)
+                else:
+                    resultats = await self._dans_l_aide(aide, _executer_tout, groupe, connexion)
+            except BaseException as erreur:
+                await self._dans_l_aide(aide, self._annuler, file)
+                if isinstance(erreur, Exception) and len(groupe) > 1:
+                    for operation in groupe:  # each alone: one failure never takes the others along
+                        await self._executer(file, operation)
+                    return
+                raise
             # Never run again after a failed COMMIT: on PostgreSQL a connection lost during it
             # leaves the outcome unknown, and a second run would find its nonce consumed.
+            await self._dans_l_aide(aide, self._valider, file)
+        except BaseException as erreur:
+            if seule is None and not groupe:  # the transaction did not open: those waiting fail
+                groupe = _prendre(file, self._taille_max)
             _echouer(groupe, erreur)
             if isinstance(erreur, Exception):
                 return
@@ -184,8 +186,6 @@ class EcritureGroupee:
         try:
             file.connexion = self._moteur.connect()
             file.transaction = file.connexion.begin()
-            if self._au_debut is not None:
-                self._au_debut(file.connexion)
             return file.connexion
         except BaseException:
             transaction, file.transaction = file.transaction, None
@@ -232,6 +232,13 @@ def _rendre(file: _File) -> None:
             pass
 
 
+def _executer_tout(groupe: list[_Operation[Any]], connexion: Connection) -> list[Any]:
+    try:
+        return [operation.travail(connexion) for operation in groupe]
+    except StopIteration as erreur:  # no future (asyncio's or an executor's) can carry it
+        raise RuntimeError(f"l'opération a levé StopIteration: {erreur!r}") from erreur
+
+
 def _prendre(file: _File, taille_max: int) -> list[_Operation[Any]]:
     return [file.attente.popleft() for _ in range(min(len(file.attente), taille_max))]
 
@@ -240,7 +247,7 @@ def _echouer(groupe: list[_Operation[Any]], erreur: BaseException) -> None:
     for operation in groupe:
         if operation.futur.done():
             continue
-        if isinstance(erreur, Exception):
-            operation.futur.set_exception(erreur)
-        else:
+        if not isinstance(erreur, Exception):
             operation.futur.cancel()
+        else:
+            operation.futur.set_exception(erreur)

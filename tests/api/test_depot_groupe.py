@@ -89,8 +89,9 @@ def test_une_operation_rejouee_part_de_la_trace_d_origine(passerelle) -> None:  
 
 def test_un_autre_ecrivain_qui_tient_le_journal_ne_fige_pas_la_boucle(passerelle) -> None:  # type: ignore[no-untyped-def]
     """While another transaction holds the journal (a batch slice, another replica), a group
-    waits for it in its helper thread — the event loop goes on serving. On PostgreSQL that is
-    the journal's row lock, taken as the transaction opens (``verrouiller_taille``)."""
+    waits for it in its helper thread — the event loop goes on serving. SQLite: the process's
+    write lock; PostgreSQL: the journal's row lock, waited for by the operation itself, which
+    runs in the helper thread there."""
     import threading
 
     from passerelle.journal.ecriture import Decision

@@ -336,21 +336,40 @@ def test_apres_un_commit_en_echec_rien_n_est_rejoue(moteur: Engine) -> None:
     assert _verrou_libre(verrou)
 
 
-def test_au_debut_tourne_dans_la_transaction_avant_les_operations(moteur: Engine) -> None:
-    fils: list[str] = []
+def test_ou_tournent_les_operations(moteur: Engine) -> None:
+    """SQLite: on the loop's thread (no statement can wait once BEGIN IMMEDIATE holds the
+    lock). PostgreSQL: in the helper thread (a statement may wait for another's row lock)."""
+    groupe = EcritureGroupee(moteur, VerrouEcriture(moteur.dialect.name == "sqlite"))
 
-    def au_debut(connexion: Connection) -> None:
-        fils.append(threading.current_thread().name)
-        connexion.execute(sa.insert(_lignes).values(cle="ouverture"))
+    def nom_du_fil(connexion: Connection) -> str:
+        return threading.current_thread().name
 
-    groupe = EcritureGroupee(moteur, VerrouEcriture(True), au_debut=au_debut)
+    async def scenario() -> str:
+        return await groupe.soumettre(nom_du_fil)
 
-    def voir(connexion: Connection) -> list[str]:
-        return sorted(connexion.execute(sa.select(_lignes.c.cle)).scalars())
+    fil = asyncio.run(scenario())
+    if moteur.dialect.name == "sqlite":
+        assert fil == threading.current_thread().name
+    else:
+        assert fil.startswith("passerelle-ecriture")
 
-    async def scenario() -> list[str]:
-        return await groupe.soumettre(voir)
 
-    assert asyncio.run(scenario()) == ["ouverture"]
-    assert fils and fils[0].startswith("passerelle-ecriture") and fils[0] != threading.current_thread().name
-    assert _cles(moteur) == ["ouverture"]
+def test_une_operation_qui_leve_stopiteration_n_arrete_pas_le_groupe(moteur: Engine) -> None:
+    """asyncio refuses StopIteration on a future: it is handed over as a RuntimeError, and the
+    other operations of the group are still run and answered."""
+    groupe = EcritureGroupee(moteur, VerrouEcriture(True))
+
+    def arreter_l_iteration(connexion: Connection) -> None:
+        raise StopIteration("fin")
+
+    async def scenario() -> list[object]:
+        return await asyncio.wait_for(
+            asyncio.gather(groupe.soumettre(_inserer("a")), groupe.soumettre(arreter_l_iteration),
+                           groupe.soumettre(_inserer("b")), return_exceptions=True),
+            10,
+        )
+
+    resultats = asyncio.run(scenario())
+    assert resultats[0] == "a" and resultats[2] == "b"
+    assert isinstance(resultats[1], RuntimeError) and "StopIteration" in str(resultats[1])
+    assert _cles(moteur) == ["a", "b"]
