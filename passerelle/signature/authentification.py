@@ -62,21 +62,6 @@ def _resolveur(annuaire: Annuaire, instant: datetime, retenue: dict[str, Cle]): 
     return resoudre
 
 
-def authentifier(
-    connexion: Connection,
-    annuaire: Annuaire,
-    message: MessageHttp,
-    corps: bytes | CorpsHache,
-    instant: datetime,
-    *,
-    fenetre: int,
-    derive: int,
-) -> Appelant:
-    appelant = verifier_appelant(annuaire, message, corps, instant, fenetre=fenetre, derive=derive)
-    admettre(connexion, appelant, fenetre=fenetre, derive=derive)
-    return appelant
-
-
 def verifier_appelant(
     annuaire: Annuaire,
     message: MessageHttp,
@@ -87,7 +72,8 @@ def verifier_appelant(
     derive: int,
 ) -> Appelant:
     """Everything but replay: the signature, its key in the directory, the agent named. No
-    database — so it can run before the transaction; ``admettre`` must follow, in it."""
+    database — so it can run before the transaction; ``admettre`` must follow, in it
+    (``reception/transaction.py`` joins the two for every organisme endpoint)."""
     retenue: dict[str, Cle] = {}
     signature = verifier_requete(
         message,

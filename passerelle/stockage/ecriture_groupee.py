@@ -188,13 +188,7 @@ class EcritureGroupee:
             file.transaction = file.connexion.begin()
             return file.connexion
         except BaseException:
-            transaction, file.transaction = file.transaction, None
-            try:
-                if transaction is not None and transaction.is_active:
-                    transaction.rollback()
-            finally:
-                _rendre(file)
-                self._verrou.__exit__()
+            self._annuler(file)  # what did open is undone, the connection returned, the lock released
             raise
 
     def _valider(self, file: _File) -> None:
