@@ -50,3 +50,28 @@ def entetes_signes(
         body=corps or None,
     )
     return dict(requete.headers)
+
+
+class _HorlogeBibliotheque:
+    """What ``http_message_signatures.signatures`` reads as its ``datetime`` module, with ``now``
+    answering the test's clock: the library's age and "created in the future" checks then hold
+    the gateway's receipts to the same instant the gateway signed them at, whatever the day the
+    suite runs (a fixed test date must never meet the machine's clock)."""
+
+    def __init__(self, horloge) -> None:  # type: ignore[no-untyped-def]
+        class _Datetime(dt.datetime):
+            @classmethod
+            def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+                instant = horloge()
+                return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
+
+        self.datetime = _Datetime
+        self.timedelta = dt.timedelta
+        self.timezone = dt.timezone
+
+
+def bibliotheque_a_l_heure_du_test(monkeypatch, horloge) -> None:  # type: ignore[no-untyped-def]
+    """Verify with the independent library as if it ran at ``horloge()``."""
+    from http_message_signatures import signatures
+
+    monkeypatch.setattr(signatures, "datetime", _HorlogeBibliotheque(horloge))

@@ -13,7 +13,7 @@ from http_message_signatures.resolvers import MappingKeyResolver
 from passerelle.annuaire.cles import lire_privee_pem
 from passerelle.client.client import cles_jwks
 from passerelle.stockage.tables import journal, messages
-from tests.api.signature_independante import entetes_signes
+from tests.api.signature_independante import bibliotheque_a_l_heure_du_test, entetes_signes
 from tests.catalogue.exemples import exemple_cloture_rdc, exemple_rdc
 
 
@@ -38,8 +38,9 @@ def _verifier_recu_avec_bibliotheque(passerelle, statut: int, entetes: dict, cor
     assert resultats and resultats[0].parameters["keyid"] in jwks
 
 
-def test_rdc_puis_cloture_de_bout_en_bout(passerelle) -> None:  # type: ignore[no-untyped-def]
+def test_rdc_puis_cloture_de_bout_en_bout(passerelle, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     horloge = passerelle.horloge
+    bibliotheque_a_l_heure_du_test(monkeypatch, horloge)
     donnees = exemple_rdc(aujourd_hui=horloge().date())
     donnees.pop("destinataire")  # routed by territory: caf-042 (Loire) → carsat-ra
     corps = json.dumps(donnees).encode()
@@ -74,7 +75,7 @@ def test_rdc_puis_cloture_de_bout_en_bout(passerelle) -> None:  # type: ignore[n
     assert carsat.acquitter(recu["id"]).donnees["deja_acquitte"] is True
     assert carsat.boite().donnees["messages"] == []
 
-    horloge.avancer(minutes=20)  # the library refuses receipts dated after its own clock
+    horloge.avancer(minutes=20)  # the Carsat answers twenty minutes later
     cloture = carsat.envoyer("cloture-rdc", exemple_cloture_rdc(en_reponse_a=recu["id"], nir_assure=donnees["nir_assure"]))
     assert cloture.statut == 202, cloture.donnees
     assert cloture.donnees["destinataire"] == "caf-042"
