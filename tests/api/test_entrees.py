@@ -146,3 +146,19 @@ def test_texte_valide_non_refuse(passerelle) -> None:  # type: ignore[no-untyped
     reponse = passerelle.organisme("caf-042").envoyer("rdc", corps)
     assert reponse.statut in (202, 422), reponse.donnees
     assert reponse.donnees.get("code") != "texte_invalide"
+
+
+def test_formulaires_de_la_console(passerelle) -> None:  # type: ignore[no-untyped-def]
+    """On main: 500 on PostgreSQL, a NUL of a search form reaching the journal query."""
+    from tests.auditeurs.outils import creer_auditeur
+    from tests.console.outils import connecter, jeton
+
+    page = connecter(passerelle, creer_auditeur(passerelle, "cnil-entrees"))
+    for chemin, champ in [("/console/recherche", "agent"), ("/console/recherche", "nir_index"),
+                          ("/console/chronologie", "message"), ("/console/export", "flux")]:
+        donnees = {champ: "a\x00b", "jeton": jeton(page)}
+        if champ == "nir_index":
+            donnees["garder_personne"] = "1"
+        reponse = passerelle.client.post(chemin, data=donnees)
+        assert reponse.status_code == 400, (chemin, reponse.status_code)
+        assert _derniere(passerelle).code == "criteres_invalides"
