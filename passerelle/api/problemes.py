@@ -10,12 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import structlog
-
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, Refus
-
-journal_technique = structlog.get_logger("passerelle.erreurs")
 
 MEDIA_PROBLEME = "application/problem+json"
 
