@@ -11,6 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TYPE_PROBLEME = "urn:passerelle:probleme:"
+LONGUEUR_CITATION = 64
+
+
+def citer(valeur: object, longueur: int = LONGUEUR_CITATION) -> str:
+    """A caller's value as a refusal may quote it: ``repr`` escapes (control characters, lone
+    surrogates, quotes), cut at ``longueur`` characters. The message then always encodes, stays
+    short whatever was sent, and shows exactly what was received."""
+    texte = valeur if isinstance(valeur, str) else str(valeur)
+    if len(texte) <= longueur:
+        return repr(texte)
+    return repr(texte[:longueur]) + f"… ({len(texte)} caractères)"
 
 
 @dataclass(frozen=True)

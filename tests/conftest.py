@@ -17,6 +17,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
+
+# A deeper fuzzing run: ``pytest --hypothesis-profile=profond tests/api/test_lots_proprietes.py``
+# (the batch-body properties take this profile's number of examples instead of their bounded one).
+settings.register_profile("profond", max_examples=1000, deadline=None)
 
 RACINE = Path(__file__).resolve().parent.parent
 URL_POSTGRESQL = os.environ.get("PASSERELLE_TEST_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

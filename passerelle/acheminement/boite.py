@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from passerelle.erreurs import Introuvable, Refus
+from passerelle.erreurs import Introuvable, Refus, citer
 from passerelle.habilitations.minimisation import Livrable, lisible_par, masques_en_boite, remettre
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.services import Services
@@ -146,7 +146,7 @@ def acquitter(services: Services, connexion: Connection, appelant: Appelant, mes
     ligne = messages.lire(connexion, message_id)
     if ligne is None or ligne.destinataire != appelant.organisme.code or not _lisible(services, appelant, ligne):
         # A key that may not read it (profile) may not take it out of the inbox of those who may.
-        raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est adressé à {appelant.organisme.code}")
+        raise Introuvable("message_inconnu", f"aucun message {citer(message_id)} n'est adressé à {appelant.organisme.code}")
     premier = messages.acquitter(connexion, message_id, appelant.organisme.code, instant, appelant.agent)
     if premier:
         index = services.journal.ecrire(connexion, _with_nir(_decision(services, appelant, ligne, "acquitte"), ligne))
@@ -185,7 +185,7 @@ def suivre(connexion: Connection, appelant: Appelant, message_id: str) -> dict[s
     ligne = messages.lire(connexion, message_id)
     code = appelant.organisme.code
     if ligne is None or code not in (ligne.emetteur, ligne.destinataire):
-        raise Introuvable("message_inconnu", f"aucun message {message_id!r} n'est visible de {code}")
+        raise Introuvable("message_inconnu", f"aucun message {citer(message_id)} n'est visible de {code}")
     livraison = livraisons.lire(connexion, ligne.id)
     return {
         "id": ligne.id,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from passerelle.erreurs import Conflit, Introuvable
+from passerelle.erreurs import Conflit, Introuvable, citer
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.services import Services
 from passerelle.stockage import livraisons, messages
@@ -32,7 +32,7 @@ def relancer(services: Services, connexion: Connection, message_id: str, *, par:
     """Re-drive one dead delivery; ``destinataire`` restricts it to that organisme's own."""
     ligne = livraisons.lire(connexion, message_id)
     if ligne is None or (destinataire is not None and ligne.destinataire != destinataire):
-        raise Introuvable("livraison_inconnue", f"aucune livraison du message {message_id!r} n'est visible ici")
+        raise Introuvable("livraison_inconnue", f"aucune livraison du message {citer(message_id)} n'est visible ici")
     instant = services.horloge()
     if not livraisons.relancer(connexion, message_id, instant):
         raise Conflit("livraison_non_morte", f"la livraison de {message_id} est « {ligne.statut} »: seule une livraison abandonnée se relance")

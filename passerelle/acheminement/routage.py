@@ -7,7 +7,7 @@ from datetime import date
 
 from passerelle.annuaire.modeles import Annuaire, Organisme
 from passerelle.annuaire.mutualisation import TableMutualisation
-from passerelle.erreurs import RefusValidation
+from passerelle.erreurs import RefusValidation, citer
 
 
 def pivot_de(table: TableMutualisation, activite: str, departement: object, jour: date) -> str:
@@ -22,7 +22,7 @@ def pivot_de(table: TableMutualisation, activite: str, departement: object, jour
     if pivot is None:
         raise RefusValidation(
             "destinataire_indetermine",
-            f"aucun pivot {activite} n'est désigné pour le département {departement} le {jour.isoformat()} "
+            f"aucun pivot {activite} n'est désigné pour le département {citer(departement)} le {jour.isoformat()} "
             f"(table de mutualisation {table.version})",
         )
     return pivot
@@ -70,7 +70,7 @@ def choisir_destinataire(
         if demande is not None and demande != reponse_a_emetteur:
             raise RefusValidation(
                 "destinataire_incoherent",
-                f"ce message répond à un message de {reponse_a_emetteur}: il ne peut être adressé à {demande}",
+                f"ce message répond à un message de {reponse_a_emetteur}: il ne peut être adressé à {citer(demande)}",
             )
         cible = annuaire.organisme(reponse_a_emetteur)
         if cible is None:
@@ -82,7 +82,7 @@ def choisir_destinataire(
         if demande is not None and demande != pivot:
             raise RefusValidation(
                 "destinataire_non_pivot",
-                f"cette activité est mutualisée: le pivot désigné est {pivot}, pas {demande} (ne nommez pas le destinataire)",
+                f"cette activité est mutualisée: le pivot désigné est {pivot}, pas {citer(demande)} (ne nommez pas le destinataire)",
             )
         cible = annuaire.organisme(pivot)
         if cible is None:
@@ -91,6 +91,6 @@ def choisir_destinataire(
     if demande is not None:
         cible = annuaire.organisme(demande)
         if cible is None:
-            raise RefusValidation("destinataire_inconnu", f"l'organisme {demande!r} n'est pas dans l'annuaire")
+            raise RefusValidation("destinataire_inconnu", f"l'organisme {citer(demande)} n'est pas dans l'annuaire")
         return cible
     return par_territoire(emetteur, types_destinataires, annuaire)

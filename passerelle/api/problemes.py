@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,23 +10,50 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import structlog
-
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, Refus
-
-journal_technique = structlog.get_logger("passerelle.erreurs")
 
 MEDIA_PROBLEME = "application/problem+json"
 
 
+class ReponseProbleme(JSONResponse):
+    """A problem document that always encodes: should a message ever quote text UTF-8 cannot
+    hold (a lone surrogate the input boundary missed), it is sent with JSON escapes instead
+    of failing — a refusal must never become a 500."""
+
+    media_type = MEDIA_PROBLEME
+
+    def render(self, content: Any) -> bytes:
+        texte = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        try:
+            return texte.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def document(refus: Refus, chemin: str | None, requete_id: str | None) -> tuple[bytes, dict[str, str]]:
+    """The problem's bytes and headers, for the ASGI layer that answers before FastAPI does."""
+    corps = ReponseProbleme(None).render(refus.probleme(chemin, requete_id))
+    return corps, {"content-type": MEDIA_PROBLEME, "content-length": str(len(corps)), **refus.entetes}
+
+
 def reponse(refus: Refus, request: Request) -> JSONResponse:
     requete_id = getattr(request.state, "requete_id", None)
-    return JSONResponse(
+    return ReponseProbleme(
         refus.probleme(request.url.path, requete_id),
         status_code=refus.statut,
-        media_type=MEDIA_PROBLEME,
         headers=refus.entetes or None,
+    )
+
+
+def erreur_interne() -> Refus:
+    """What the caller of a request that failed for the gateway's own fault is told."""
+    return Refus(
+        code="erreur_interne",
+        detail="erreur interne: rien n'a été enregistré; réessayez, et donnez l'identifiant de requête "
+        "au support s'il persiste",
+        statut=500,
+        titre="Erreur interne",
     )
 
 
@@ -61,18 +89,8 @@ def installer(app: FastAPI) -> None:
         )
         return reponse(refus, request)
 
-    @app.exception_handler(Exception)
-    async def _interne(request: Request, exc: Exception) -> JSONResponse:
-        # The caller gets an id, the operator the traceback (never any payload: only the frames).
-        journal_technique.exception("erreur_interne", requete=getattr(request.state, "requete_id", None), exc_info=exc)
-        refus = Refus(
-            code="erreur_interne",
-            detail="erreur interne: rien n'a été enregistré; réessayez, et donnez l'identifiant de requête "
-            "au support s'il persiste",
-            statut=500,
-            titre="Erreur interne",
-        )
-        return reponse(refus, request)
+    # No handler for Exception here: Starlette's would answer, then raise again to the server,
+    # which closes the kept-alive connection. The ASGI layer (api/requetes.py) answers it.
 
 
 def reponses_openapi(*codes: int) -> dict[int | str, dict[str, Any]]:

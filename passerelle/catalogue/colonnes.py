@@ -6,7 +6,9 @@ batch file, a connector's export and the published schema cannot drift apart.
 
 from __future__ import annotations
 
+import re
 import types
+from collections import Counter
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from passerelle.catalogue.signaux_retraite import Enveloppe
+from passerelle.catalogue.texte import echapper
+from passerelle.erreurs import ErreurChamp, citer
 
 SEPARATEUR_LISTE = "|"
 
@@ -36,6 +40,10 @@ def _est_liste(champ: FieldInfo) -> bool:
 
 VRAI = {"true", "vrai", "oui", "1", "o"}
 FAUX = {"false", "faux", "non", "0", "n"}
+# ASCII digits only (str.isdigit() also takes "²" or "١", which int() refuses), and short enough
+# for any integer field: a longer one is passed on as text, for validation to name.
+_ENTIER = re.compile(r"-?[0-9]{1,18}")
+COLONNES_NOMMEES_MAX = 20
 
 
 def _convertir(valeur: str, types_: tuple[Any, ...]) -> Any:
@@ -46,7 +54,7 @@ def _convertir(valeur: str, types_: tuple[Any, ...]) -> Any:
             return True
         if valeur.strip().lower() in FAUX:
             return False
-    if int in types_ and valeur.strip().lstrip("-").isdigit():
+    if int in types_ and _ENTIER.fullmatch(valeur.strip()):
         return int(valeur)
     return valeur
 
@@ -78,16 +86,28 @@ class Correspondance:
 
 
 class EnteteInvalide(ValueError):
-    def __init__(self, message: str, inconnues: list[str], manquantes: list[str]) -> None:
+    """The header does not name the flux's columns; ``erreurs`` names each faulty column."""
+
+    def __init__(self, message: str, inconnues: list[str], manquantes: list[str], erreurs: list[ErreurChamp]) -> None:
         super().__init__(message)
         self.inconnues = inconnues
         self.manquantes = manquantes
+        self.erreurs = erreurs
+
+
+def _liste(noms: list[str], citer_nom: bool) -> str:
+    montres = [citer(n) if citer_nom else n for n in noms[:COLONNES_NOMMEES_MAX]]
+    return ", ".join(montres) + (f" et {len(noms) - COLONNES_NOMMEES_MAX} autres" if len(noms) > COLONNES_NOMMEES_MAX else "")
+
+
+def _nom(colonne: str) -> str:
+    return echapper(colonne) if colonne else "(colonne sans nom)"
 
 
 def correspondance(modele: type[Enveloppe], entete: list[str]) -> Correspondance:
     par_colonne = {colonne: champ for colonne, champ in colonnes(modele)}
     inconnues = [c for c in entete if c not in par_colonne]
-    doublons = sorted({c for c in entete if entete.count(c) > 1})
+    doublons = sorted(c for c, n in Counter(entete).items() if n > 1)  # linear: a header may be huge
     presentes = {par_colonne[c] for c in entete if c in par_colonne}
     manquantes = [
         colonne for colonne, champ in colonnes(modele)
@@ -95,13 +115,18 @@ def correspondance(modele: type[Enveloppe], entete: list[str]) -> Correspondance
     ]
     if inconnues or manquantes or doublons:
         parties = []
+        erreurs: list[ErreurChamp] = []
         if inconnues:
-            parties.append("colonnes inconnues: " + ", ".join(inconnues))
+            # The caller's own text, quoted safely (a header may hold anything, of any length).
+            parties.append("colonnes inconnues: " + _liste(inconnues, True))
+            erreurs += [ErreurChamp(_nom(c), "colonne inconnue de ce flux (voir ses noms de colonnes de l'annexe 1)") for c in inconnues[:COLONNES_NOMMEES_MAX]]
         if manquantes:
-            parties.append("colonnes obligatoires absentes: " + ", ".join(manquantes))
+            parties.append("colonnes obligatoires absentes: " + _liste(manquantes, False))
+            erreurs += [ErreurChamp(c, "colonne obligatoire absente de l'en-tête") for c in manquantes]
         if doublons:
-            parties.append("colonnes en double: " + ", ".join(doublons))
-        raise EnteteInvalide("; ".join(parties), inconnues, manquantes)
+            parties.append("colonnes en double: " + _liste(doublons, True))
+            erreurs += [ErreurChamp(_nom(c), "colonne nommée plusieurs fois dans l'en-tête") for c in doublons]
+        raise EnteteInvalide("; ".join(parties), inconnues, manquantes, erreurs[:COLONNES_NOMMEES_MAX])
     listes = frozenset(nom for nom, champ in modele.model_fields.items() if _est_liste(champ))
     types_ = {nom: _types(champ) for nom, champ in modele.model_fields.items()}
     return Correspondance(tuple(par_colonne.get(c) for c in entete), listes, types_)

@@ -29,6 +29,7 @@ from passerelle.catalogue.nir import normaliser_nir
 from passerelle.catalogue.regles import appliquer_regles
 from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.catalogue.signaux_retraite import Enveloppe
+from passerelle.catalogue.texte import echapper, verifier_json
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, RefusValidation
 
@@ -97,8 +98,7 @@ def _sans_doublon(paires: list[tuple[str, Any]]) -> dict[str, Any]:
     for cle, valeur in paires:
         if cle in objet:
             # Two readers could keep different occurrences: refuse rather than guess.
-            nom = cle if len(cle) <= 64 else cle[:64] + "…"
-            raise _JsonRefuse(f"champ « {nom} » en double dans un même objet")
+            raise _JsonRefuse(f"champ « {echapper(cle)} » en double dans un même objet")
         objet[cle] = valeur
     return objet
 
@@ -116,7 +116,10 @@ def _refus_json(message: str) -> RefusValidation:
 
 
 def lire_json(corps: bytes) -> Any:
-    """Decode a body as strict JSON (UTF-8, RFC 8259), or raise ``json_invalide`` with the place."""
+    """Decode a body as strict JSON (UTF-8, RFC 8259), or raise ``json_invalide`` with the place;
+    then the input boundary (:func:`~passerelle.catalogue.texte.verifier_json`): a string or a
+    key the gateway cannot carry raises ``texte_invalide``, naming each one, before anything
+    else reads the body."""
     try:
         texte = corps.decode("utf-8")
     except UnicodeDecodeError as erreur:
@@ -129,7 +132,7 @@ def lire_json(corps: bytes) -> Any:
     try:
         # Numbers are kept as text: the model reads them again from the JSON text (exactly),
         # and a 5,000-digit integer must not cost a conversion nor raise outside this stage.
-        return json.loads(
+        objet = json.loads(
             texte,
             object_pairs_hook=_sans_doublon,
             parse_constant=_refuser_constante,
@@ -147,6 +150,8 @@ def lire_json(corps: bytes) -> Any:
         raise _refus_json("imbrication trop profonde") from None
     except ValueError as erreur:  # any other limit of the decoder: still bad input, not a 500
         raise _refus_json(f"JSON refusé ({type(erreur).__name__})") from None
+    verifier_json(objet, texte)
+    return objet
 
 
 def _refus_json_du_modele(erreur: str) -> RefusValidation:

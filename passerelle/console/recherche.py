@@ -22,6 +22,7 @@ from passerelle.auditeurs.consultation import (
     exporter_pour,
     rechercher_pour,
 )
+from passerelle.catalogue.texte import faute_texte
 from passerelle.console.pages import (
     NonConnecte,
     agir,
@@ -52,6 +53,12 @@ def _texte(formulaire: FormData, nom: str, taille: int = 256) -> str:
     return valeur.strip()[:taille] if isinstance(valeur, str) else ""
 
 
+def _fautes(formulaire: FormData, noms: tuple[str, ...]) -> list[ErreurChamp]:
+    """The input boundary, as for a body: a NUL or a lone surrogate must not reach the query."""
+    fautes = (faute_texte(_texte(formulaire, nom), nom) for nom in noms)
+    return [f for f in fautes if f is not None]
+
+
 def _instant(texte: str, champ: str, erreurs: list[ErreurChamp]) -> datetime | None:
     """``datetime-local`` values are read as UTC, as the form's labels say."""
     if not texte:
@@ -67,7 +74,7 @@ def _instant(texte: str, champ: str, erreurs: list[ErreurChamp]) -> datetime | N
 def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[str, str]]:
     """The criteria of a form, and the visible values to put back in it (never the NIR)."""
     valeurs = {nom: _texte(formulaire, nom) for nom in CHAMPS}
-    erreurs: list[ErreurChamp] = []
+    erreurs = _fautes(formulaire, (*CHAMPS, "nir", "nir_index"))
     du = _instant(valeurs["du"], "du", erreurs)
     au = _instant(valeurs["au"], "au", erreurs)
     if erreurs:
@@ -179,6 +186,9 @@ async def chronologie_personne(request: Request) -> Response:
     formulaire = await request.form()
 
     def choisis_de(services: Services) -> Criteres:
+        fautes = _fautes(formulaire, ("nir", "nir_index", "message"))
+        if fautes:
+            raise Refus(code="criteres_invalides", detail="un critère de recherche est invalide", erreurs=fautes)
         c = criteres(
             services.journal,
             nir=_texte(formulaire, "nir", 32) or None,

@@ -34,7 +34,7 @@ from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.catalogue.validation import lire_json, champs_nir
 from passerelle.consultations.modeles import DemandeConsultation, ReponseConsultation
 from passerelle.consultations.registre import DefinitionConsultation
-from passerelle.erreurs import ErreurChamp, Introuvable, Refus, RefusValidation
+from passerelle.erreurs import ErreurChamp, Introuvable, Refus, RefusValidation, citer
 from passerelle.habilitations.decision import FaitsEchange, decider
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
@@ -90,9 +90,11 @@ def _texte(valeur: object) -> str | None:
     return valeur if isinstance(valeur, str) and valeur else None
 
 
-def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: date) -> DemandeConsultation:
-    """The question fits its model and its rules, every fault listed (as for a flux)."""
-    objet = lire_json(corps)
+def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: date, *, objet: Any = None) -> DemandeConsultation:
+    """The question fits its model and its rules, every fault listed (as for a flux).
+    ``objet``: the body already read by ``lire_json`` (step 1 reads the envelope first)."""
+    if objet is None:
+        objet = lire_json(corps)
     if not isinstance(objet, dict):
         raise RefusValidation(
             "schema_invalide",
@@ -137,11 +139,11 @@ def ouvrir(
     if definition is None:
         raise Introuvable(
             "consultation_inconnue",
-            f"la consultation {type_!r} n'existe pas ({', '.join(sorted(services.consultations)) or 'aucune'})",
+            f"la consultation {citer(type_)} n'existe pas ({', '.join(sorted(services.consultations)) or 'aucune'})",
         )
     trace.flux = definition.flux
-    enveloppe = lire_json(corps)
-    enveloppe = enveloppe if isinstance(enveloppe, dict) else {}
+    objet = lire_json(corps)  # the input boundary: nothing below sees text it cannot carry
+    enveloppe = objet if isinstance(objet, dict) else {}
     trace.nir = _texte(enveloppe.get("nir_assure"))
     emetteur = appelant.organisme
     pivot = None
@@ -163,7 +165,7 @@ def ouvrir(
         ),
         services.conventions,
     )
-    demande = valider_demande(definition, corps, instant.date())
+    demande = valider_demande(definition, corps, instant.date(), objet=objet)
     nir = getattr(demande, "nir_assure", None)
     trace.nir = nir
     consultation_id = str(uuid.uuid4())

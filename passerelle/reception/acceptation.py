@@ -20,7 +20,7 @@ from passerelle.acheminement.routage import choisir_destinataire, pivot_de
 from passerelle.annuaire.modeles import Organisme
 from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.catalogue.validation import ContexteValidation, MessageValide, lire_json, valider_message
-from passerelle.erreurs import Introuvable, RefusValidation
+from passerelle.erreurs import Introuvable, RefusValidation, citer
 from passerelle.habilitations.decision import Autorisation, FaitsEchange, decider
 from passerelle.habilitations.minimisation import verifier_champs_emis
 from passerelle.journal.ecriture import Decision, horodatage_texte
@@ -109,7 +109,7 @@ def examiner(
     trace.flux = flux
     definition = services.catalogue.get(flux)
     if definition is None:
-        raise Introuvable("flux_inconnu", f"le flux {flux!r} n'existe pas ({', '.join(sorted(services.catalogue))})")
+        raise Introuvable("flux_inconnu", f"le flux {citer(flux)} n'existe pas ({', '.join(sorted(services.catalogue))})")
 
     objet = lire_json(corps)  # invalid JSON is refused here, with its own code
     enveloppe = _enveloppe(objet)
@@ -128,7 +128,7 @@ def examiner(
             )
         demande = messages.lire(connexion, reference)
         if demande is None or demande.destinataire != emetteur.code:
-            raise RefusValidation("demande_inconnue", f"aucun message {reference!r} n'a été adressé à {emetteur.code}")
+            raise RefusValidation("demande_inconnue", f"aucun message {citer(reference)} n'a été adressé à {emetteur.code}")
         if demande.flux not in definition.repond_a:
             raise RefusValidation(
                 "reponse_inattendue",

@@ -1,8 +1,9 @@
 """Batches: many messages of one flux in one signed request, each line decided alone.
 
 The body is spooled to disk while its digest is computed, so a national yearly batch never
-sits whole in memory; once the signature and digest hold, lines are read back one by one and
-each goes through the very acceptance of a single message, its refusal journaled like one.
+sits whole in memory; once the signature and digest hold, lines are read back one by one
+(:mod:`passerelle.reception.lignes`, bounded whatever a line holds) and each goes through the
+very acceptance of a single message, its refusal journaled like one.
 Lines are committed in chunks; the batch key records how far it went, so a batch sent again
 after a cut (same key, same bytes) resumes after the last committed line and no line counts
 twice.
@@ -10,8 +11,6 @@ twice.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import zlib
 from collections.abc import Iterator
@@ -23,11 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from passerelle.catalogue.colonnes import EnteteInvalide, correspondance
-from passerelle.erreurs import Conflit, Introuvable, Refus, RefusValidation
+from passerelle.erreurs import Conflit, Introuvable, Refus, RefusValidation, citer
 from passerelle.journal.ecriture import Decision
 from passerelle.reception.acceptation import accepter
 from passerelle.reception.depot import verifier_cle_idempotence
+from passerelle.reception.lignes import Ligne, lignes_csv, lignes_ndjson, lire_entete
 from passerelle.reception.transaction import Trace, authentifier_appelant, decision_de_refus, executer
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
@@ -38,53 +37,6 @@ from passerelle.stockage.tables import lots, lots_resultats
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
-
-
-@dataclass(frozen=True)
-class Ligne:
-    numero: int  # 1-based record number (CSV: the header is not counted)
-    corps: bytes | None
-    refus: Refus | None = None
-
-
-def lignes_ndjson(chemin: Path, limite_ligne: int) -> Iterator[Ligne]:
-    with chemin.open("rb") as fichier:
-        numero = 0
-        for brute in fichier:
-            numero += 1
-            ligne = brute.rstrip(b"\r\n")
-            if not ligne.strip():
-                yield Ligne(numero, None, Refus(code="ligne_vide", detail="ligne vide: un message JSON par ligne"))
-            elif len(ligne) > limite_ligne:
-                yield Ligne(numero, None, Refus(code="corps_trop_volumineux", detail=f"ligne de plus de {limite_ligne} octets", statut=413))
-            else:
-                yield Ligne(numero, ligne)
-
-
-def _separateur(premiere: str) -> str:
-    return ";" if premiere.count(";") >= premiere.count(",") else ","
-
-
-def lire_entete(chemin: Path) -> tuple[list[str], str]:
-    """The CSV header (column names, annex-1 spelling) and its separator (``;`` or ``,``)."""
-    with chemin.open("r", encoding="utf-8-sig", newline="") as fichier:
-        premiere = fichier.readline()
-    separateur = _separateur(premiere)
-    return [c.strip() for c in next(csv.reader(io.StringIO(premiere), delimiter=separateur), [])], separateur
-
-
-def lignes_csv(chemin: Path, modele: Any) -> Iterator[Ligne]:
-    """Rows as the JSON object each would be; the header must name the flux's columns."""
-    entete, separateur = lire_entete(chemin)
-    table = correspondance(modele, entete)
-    with chemin.open("r", encoding="utf-8-sig", newline="") as fichier:
-        fichier.readline()
-        for numero, valeurs in enumerate(csv.reader(fichier, delimiter=separateur), start=1):
-            if len(valeurs) != len(entete):
-                yield Ligne(numero, None, RefusValidation(
-                    "ligne_malformee", f"{len(valeurs)} valeurs pour {len(entete)} colonnes"))
-                continue
-            yield Ligne(numero, json.dumps(table.donnees(valeurs), ensure_ascii=False).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -121,15 +73,12 @@ def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: Corps
             raise Refus(code="cle_lot_absente", detail="un lot porte une Idempotency-Key: elle permet de le reprendre sans doublon")
         verifier_cle_idempotence(cle)
         if flux not in services.catalogue:
-            raise Introuvable("flux_inconnu", f"le flux {flux!r} n'existe pas ({', '.join(sorted(services.catalogue))})")
+            raise Introuvable("flux_inconnu", f"le flux {citer(flux)} n'existe pas ({', '.join(sorted(services.catalogue))})")
         emetteur = appelant.organisme.code
         valeurs = {"emetteur": emetteur, "cle": cle, "flux": flux, "empreinte": empreinte, "lignes_traitees": 0,
                    "acceptees": 0, "refusees": 0, "termine": False, "cree_le": instant, "modifie_le": instant}
-        if format_ == CSV:
-            try:
-                correspondance(services.catalogue[flux].modele, lire_entete(chemin)[0])
-            except (EnteteInvalide, UnicodeDecodeError) as exc:
-                raise RefusValidation("entete_csv_invalide", f"en-tête CSV refusé: {exc}") from exc
+        if format_ == CSV:  # the header alone can refuse the whole batch
+            lire_entete(chemin, services.catalogue[flux].modele, services.reglages.taille_max_corps)
         inserer_sauf_conflit(connexion, lots, valeurs)
         etat = _lire_etat(connexion, emetteur, cle)
         assert etat is not None
@@ -174,10 +123,11 @@ def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: C
     emetteur = appelant.organisme.code
     if not etat.termine:
         modele = services.catalogue[flux].modele
+        limite, deja = services.reglages.taille_max_corps, etat.lignes_traitees
         if format_ == NDJSON:
-            source = lignes_ndjson(chemin, services.reglages.taille_max_corps)
+            source = lignes_ndjson(chemin, limite, deja)
         else:
-            source = lignes_csv(chemin, modele)
+            source = lignes_csv(chemin, modele, limite, deja)
         _avancer(services, trace, appelant, flux, cle, source, etat)
     with services.moteur.connect() as connexion:
         final = _lire_etat(connexion, emetteur, cle)
@@ -211,7 +161,8 @@ def _avancer(services: Services, trace: Trace, appelant: Appelant, flux: str, cl
                 sa.select(sa.func.count()).select_from(lots_resultats)
                 .where(lots_resultats.c.emetteur == emetteur, lots_resultats.c.cle == cle)
             ).scalar_one()
-            contenu = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in resultats).encode("utf-8")
+            # backslashreplace: should a message ever hold a lone surrogate, it stays a JSON escape
+            contenu = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in resultats).encode("utf-8", "backslashreplace")
             connexion.execute(sa.insert(lots_resultats).values(emetteur=emetteur, cle=cle, tranche=numero, resultats=zlib.compress(contenu)))
             if fin:
                 services.journal.ecrire(connexion, Decision(

@@ -43,6 +43,16 @@ class Trace:
     auditeur: str | None = None  # an authenticated auditor (not an organisme): its identifier
 
 
+# The journal's columns for what a refused caller claimed (stockage/tables.py): a flux or a
+# message id taken from the path is recorded cut to them, never failing the refusal's entry.
+LONGUEUR_FLUX = 64
+LONGUEUR_MESSAGE = 36
+
+
+def _borne(valeur: str | None, longueur: int) -> str | None:
+    return valeur[:longueur] if valeur else valeur
+
+
 def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decision:
     appelant = trace.appelant
     details: dict[str, object] = {"operation": trace.operation, "statut": refus.statut, "requete": trace.requete_id}
@@ -55,8 +65,8 @@ def decision_de_refus(trace: Trace, refus: Refus, services: Services) -> Decisio
         decision="refuse",
         code=refus.code,
         horodatage=services.horloge(),
-        flux=trace.flux,
-        message=trace.message,
+        flux=_borne(trace.flux, LONGUEUR_FLUX),
+        message=_borne(trace.message, LONGUEUR_MESSAGE),
         organisme=appelant.organisme.code if appelant else None,
         destinataire=trace.destinataire,
         keyid=appelant.cle.keyid if appelant else None,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from passerelle.annuaire.modeles import Annuaire, Cle, Organisme
-from passerelle.erreurs import RefusAuthentification
+from passerelle.erreurs import RefusAuthentification, citer
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import CorpsHache
 from passerelle.signature.rejeu import consommer_nonce
@@ -42,20 +42,20 @@ def _resolveur(annuaire: Annuaire, instant: datetime, retenue: dict[str, Cle]): 
     def resoudre(keyid: str) -> Ed25519PublicKey:
         cle = annuaire.cles.get(keyid)
         if cle is None:
-            raise RefusAuthentification("cle_inconnue", f"la clé {keyid!r} n'est pas dans l'annuaire")
+            raise RefusAuthentification("cle_inconnue", f"la clé {citer(keyid)} n'est pas dans l'annuaire")
         etat = cle.etat(instant)
         if etat == "revoquee":
             raise RefusAuthentification(
-                "cle_revoquee", f"la clé {keyid!r} a été révoquée le {cle.revoquee_le:%Y-%m-%d %H:%M:%S} UTC"
+                "cle_revoquee", f"la clé {citer(keyid)} a été révoquée le {cle.revoquee_le:%Y-%m-%d %H:%M:%S} UTC"
             )
         if etat == "expiree":
-            raise RefusAuthentification("cle_expiree", f"la clé {keyid!r} a expiré le {cle.valide_au:%Y-%m-%d} UTC")
+            raise RefusAuthentification("cle_expiree", f"la clé {citer(keyid)} a expiré le {cle.valide_au:%Y-%m-%d} UTC")
         if etat == "pas_encore_valide":
             raise RefusAuthentification(
-                "cle_pas_encore_valide", f"la clé {keyid!r} n'est valide qu'à partir du {cle.valide_du:%Y-%m-%d} UTC"
+                "cle_pas_encore_valide", f"la clé {citer(keyid)} n'est valide qu'à partir du {cle.valide_du:%Y-%m-%d} UTC"
             )
         if annuaire.organisme(cle.organisme) is None:
-            raise RefusAuthentification("cle_inconnue", f"l'organisme de la clé {keyid!r} n'est plus dans l'annuaire")
+            raise RefusAuthentification("cle_inconnue", f"l'organisme de la clé {citer(keyid)} n'est plus dans l'annuaire")
         retenue[keyid] = cle
         return cle.publique
 
