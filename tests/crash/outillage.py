@@ -421,11 +421,11 @@ class MandataireTcp:
     behind a network partition or frozen (the kernel still acknowledges, nobody answers).
     ``transmettre()`` lets everything through again, what was held included."""
 
-    def __init__(self, cible: tuple[str, int]) -> None:
+    def __init__(self, cible: tuple[str, int], port: int = 0) -> None:
         self.cible = cible
         self._ouvert = threading.Event()
         self._ouvert.set()
-        self._ecoute = socket.create_server(("127.0.0.1", 0))
+        self._ecoute = socket.create_server(("127.0.0.1", port))
         self.port = int(self._ecoute.getsockname()[1])
         self._fini = threading.Event()
         self._prises: list[socket.socket] = []
