@@ -17,12 +17,14 @@ from passerelle.acheminement.connecteurs import Connecteurs
 from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
 from passerelle.api.requetes import IdentifiantEtJournal
-from passerelle.api import boite, flux, livraisons, lots, problemes, publiques
+from passerelle.api import boite, flux, livraisons, lots, problemes, publiques, sante
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
 from passerelle.api import consultations as consultations_api
 from passerelle.gouvernance import metriques as metriques_delais
 from passerelle import console
+from passerelle.exploitation import metriques as metriques_exploitation
+from passerelle.exploitation.sante import Disponibilite
 from passerelle.journal.sequenceur import sequencer_periodiquement
 from passerelle.observabilite import configurer_logs
 from passerelle.reglages import Reglages
@@ -72,6 +74,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
             await asyncio.gather(*taches, return_exceptions=True)
             await connecteurs.fermer()
             await services.groupe.terminer()  # queued acceptations commit first
+            app.state.disponibilite.fermer()
 
     app = FastAPI(
         title="passerelle",
@@ -83,7 +86,9 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
         lifespan=cycle_de_vie,
     )
     app.state.services = services
+    app.state.disponibilite = Disponibilite(services)  # readiness, bounded in time (api/sante.py)
     problemes.installer(app)
+    app.include_router(sante.router)
     app.include_router(flux.router)
     app.include_router(boite.router)
     app.include_router(publiques.router)
@@ -93,6 +98,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(journal_auditeurs.router)
     app.include_router(consultations_api.router)
     metriques_delais.installer(services)  # answer delays per organisme, read at scrape time
+    metriques_exploitation.installer(services)  # dead letters, sequencer lag, checkpoint age
     console.installer(app)
 
     app.add_middleware(IdentifiantEtJournal, metriques=services.metriques)

@@ -37,6 +37,8 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(livraisons_app, name="livraisons")
 enregistrer_commandes_client(app)
 app.add_typer(journal_app, name="journal")
+from passerelle.exploitation.commandes import base_app  # noqa: E402 — `passerelle base …`
+app.add_typer(base_app, name="base")
 
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
 
@@ -72,7 +74,10 @@ def serve(
         _erreur(f"démarrage refusé: {exc}")
     base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
     typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {base_affichee})", err=True)
-    uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False)
+    # SIGTERM: stop listening, let the requests in flight (and their group commit) finish for
+    # at most arret_delai seconds, then the lifespan commits what is still queued.
+    uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=reglages.arret_delai)
 
 
 # --- clés -------------------------------------------------------------------------------------

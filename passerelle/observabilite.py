@@ -42,6 +42,17 @@ class Metriques:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
             registry=self.registre,
         )
+        self.reponses = Counter(
+            "passerelle_reponses",
+            "Réponses HTTP envoyées, par modèle de route et statut (taux de 5xx: statut=~\"5..\")",
+            ["route", "statut"],
+            registry=self.registre,
+        )
+        self.base_indisponible = Counter(
+            "passerelle_base_indisponible",
+            "Requêtes refusées en 503 base_indisponible (base injoignable, saturée ou trop lente)",
+            registry=self.registre,
+        )
         self.duree = Histogram(
             "passerelle_requete_secondes",
             "Durée de traitement des requêtes",

@@ -35,6 +35,33 @@ class Reglages(BaseSettings):
         description="secrets file (gateway keys, blind-index key, encryption keys); "
         "defaults to <config>/developpement/secrets.yaml in development mode only",
     )
+    base_delai_connexion: int = Field(
+        default=5, ge=2, le=120, description="seconds to establish a PostgreSQL connection (libpq connect_timeout)"
+    )
+    base_delai_instruction: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="seconds a PostgreSQL statement may run (statement_timeout; 0: no limit)",
+    )
+    base_delai_verrou: float = Field(
+        default=10.0, ge=0, le=3600,
+        description="seconds a statement may wait for a lock (PostgreSQL lock_timeout, SQLite busy timeout; "
+        "0: no limit on PostgreSQL)",
+    )
+    base_attente_connexion: float = Field(
+        default=10.0, gt=0, le=600, description="seconds a request waits for a free connection of the pool"
+    )
+    base_delai_reseau: float = Field(
+        default=20.0, ge=2, le=3600,
+        description="seconds before an open PostgreSQL connection whose peer went silent is dropped "
+        "(TCP keepalives and tcp_user_timeout)",
+    )
+    sante_delai: float = Field(
+        default=1.5, gt=0, le=30, description="seconds /sante/disponibilite waits for the database before answering 503"
+    )
+    arret_delai: float = Field(
+        default=20.0, ge=0, le=3600,
+        description="seconds a stopping server (SIGTERM) lets the requests in flight finish before cutting them",
+    )
     fenetre_signature: int = Field(default=300, ge=1, description="max age of `created`, seconds")
     derive_horloge: int = Field(default=5, ge=0, description="tolerated clock skew, seconds")
     taille_max_corps: int = Field(default=1_048_576, ge=1024, description="bytes")

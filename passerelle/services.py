@@ -19,7 +19,7 @@ from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
 from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
-from passerelle.stockage.base import VerrouEcriture, migrer, ouvrir, verrou_ecriture
+from passerelle.stockage.base import DelaisBase, VerrouEcriture, migrer, ouvrir, verrou_ecriture
 from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.ecriture_groupee import EcritureGroupee
 
@@ -58,6 +58,17 @@ class Services:
         )
 
 
+def delais_base(reglages: Reglages) -> DelaisBase:
+    """The server's bounds on every wait for its database (docs/exploitation.md § 6)."""
+    return DelaisBase(
+        connexion=reglages.base_delai_connexion,
+        instruction=reglages.base_delai_instruction,
+        verrou=reglages.base_delai_verrou,
+        attente_pool=reglages.base_attente_connexion,
+        reseau=reglages.base_delai_reseau,
+    )
+
+
 def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_systeme) -> Services:
     """Load and check everything; any inconsistency stops the start with a precise message."""
     if horloge is horloge_systeme and reglages.horloge_demo_debut is not None:
@@ -65,7 +76,7 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
 
         reglages, horloge = installer(reglages)
     secrets = charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
-    moteur = ouvrir(reglages.base)
+    moteur = ouvrir(reglages.base, delais_base(reglages))
     ecriture = verrou_ecriture(moteur)
     migrer(moteur)
     catalogue = charger_catalogue(reglages.config / "flux.yaml")

@@ -130,3 +130,21 @@ def passerelle(url_base: str, config: Path, horloge: HorlogeTest) -> Iterator[Pa
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Passerelle(services=services, client=client, config=config, horloge=horloge)
     services.moteur.dispose()
+
+
+@pytest.fixture(scope="session")
+def grappe_postgresql():  # type: ignore[no-untyped-def]
+    """A private PostgreSQL cluster (tests/crash/outillage.py) for the tests that stop their
+    database: the shared server is never stopped. One per session; each test creates its base."""
+    from tests.crash.outillage import GrappePostgresql
+
+    if not GrappePostgresql.disponible():
+        if EXIGER_POSTGRESQL:
+            pytest.fail("PostgreSQL exigé: binaires /usr/lib/postgresql/15/bin ou runuser absents")
+        pytest.skip("binaires PostgreSQL 15 absents: pas de grappe privée")
+    grappe = GrappePostgresql()
+    grappe.demarrer()
+    try:
+        yield grappe
+    finally:
+        grappe.detruire()

@@ -144,7 +144,9 @@ def noter_remises(
         instant = services.horloge()
         for ligne, remise in zip(lignes, remises, strict=True):
             if remise.livre:
-                livraisons.noter_livree(connexion, ligne.message_id, instant, remise.accuse)
+                if not livraisons.noter_livree(connexion, ligne.message_id, instant, remise.accuse, ligne.tentatives):
+                    journal_technique.info("livraison_reprise_ailleurs", connecteur=ligne.connecteur)
+                    continue  # its lease ran out and another worker took it: that one records it
                 messages.noter_livre(connexion, ligne.message_id)
                 retenu = (retenus or {}).get(ligne.message_id)
                 _journaliser(services, connexion, ligne, "livre", None,
@@ -153,7 +155,10 @@ def noter_remises(
             prochaine = None if remise.definitif else regle.prochaine(ligne.tentatives, instant)
             if prochaine is not None and remise.reessayer_apres:
                 prochaine = max(prochaine, instant + timedelta(seconds=remise.reessayer_apres))
-            statut = livraisons.noter_echec(connexion, ligne.message_id, remise.detail, prochaine)
+            statut = livraisons.noter_echec(connexion, ligne.message_id, remise.detail, prochaine, ligne.tentatives)
+            if statut is None:
+                journal_technique.info("livraison_reprise_ailleurs", connecteur=ligne.connecteur)
+                continue
             if statut == livraisons.MORTE:
                 _journaliser(services, connexion, ligne, "mort", "livraison_abandonnee", {"erreur": remise.detail})
             else:

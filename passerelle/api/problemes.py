@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, Refus
+from passerelle.stockage.base import base_indisponible
+
+journal_technique = structlog.get_logger("passerelle.erreurs")
 
 MEDIA_PROBLEME = "application/problem+json"
 
@@ -57,6 +62,26 @@ def erreur_interne() -> Refus:
     )
 
 
+REESSAYER_APRES = "5"
+
+
+def refus_base_indisponible() -> Refus:
+    """503 for a database that is unreachable, saturated or too slow: retry, never a 5xx trace.
+
+    Whether what was in flight got committed is unknown when the connection dropped during the
+    commit: hence the advice to resend with the same Idempotency-Key, which answers with the
+    original receipt if it was, and accepts the message once if it was not."""
+    return Refus(
+        code="base_indisponible",
+        detail="la base de données de la passerelle est injoignable ou ne répond pas à temps; réessayez "
+        "dans quelques secondes, avec la même Idempotency-Key pour un envoi (un message n'est jamais accepté "
+        "deux fois sous la même clé)",
+        statut=503,
+        titre="Service indisponible",
+        entetes={"retry-after": REESSAYER_APRES},
+    )
+
+
 def _erreurs_requete(exc: RequestValidationError) -> list[ErreurChamp]:
     """Query and header errors in French, like the payload's (same translation)."""
     return traduire_erreurs(exc.errors())
@@ -89,6 +114,20 @@ def installer(app: FastAPI) -> None:
         )
         return reponse(refus, request)
 
+    @app.exception_handler(sa.exc.SQLAlchemyError)
+    async def _base(request: Request, exc: sa.exc.SQLAlchemyError) -> JSONResponse:
+        if not base_indisponible(exc):
+            raise exc  # a defect, not an outage: answered 500 by the ASGI layer (api/requetes.py)
+        # One line, no traceback: an outage is an operating condition, not a bug.
+        journal_technique.warning(
+            "base_indisponible", requete=getattr(request.state, "requete_id", None),
+            erreur=type(getattr(exc, "orig", None) or exc).__name__, detail=str(exc).splitlines()[0][:300],
+        )
+        services = getattr(request.app.state, "services", None)
+        if services is not None:
+            services.metriques.base_indisponible.inc()
+        return reponse(refus_base_indisponible(), request)
+
     # No handler for Exception here: Starlette's would answer, then raise again to the server,
     # which closes the kept-alive connection. The ASGI layer (api/requetes.py) answers it.
 
@@ -104,10 +143,11 @@ def reponses_openapi(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Corps trop volumineux",
         415: "Type de contenu non pris en charge",
         422: "Message invalide (schéma, règles métier); chaque champ fautif est listé",
+        503: "Base de données injoignable ou trop lente (`base_indisponible`, en-tête Retry-After): réessayer",
     }
     return {
         c: {"description": libelles[c], "model": Probleme, "content": {MEDIA_PROBLEME: {}}}
-        for c in codes
+        for c in (*codes, 503)  # every operation that reads or writes the database may answer 503
     }
 
 

@@ -1,19 +1,14 @@
-"""Endpoints without organisme signature: the gateway's public keys, health, metrics."""
+"""Endpoints without organisme signature: the gateway's public keys, metrics (health: api/sante.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from passerelle import __version__
 from passerelle.annuaire.cles import jwk
 from passerelle.api.commun import services_de
-from passerelle.stockage.tables import journal_taille
 
 router = APIRouter(tags=["exploitation"])
 
@@ -23,29 +18,6 @@ async def jwks(request: Request) -> JSONResponse:
     secrets = services_de(request).secrets
     cles = [jwk(keyid, privee.public_key()) for keyid, privee in sorted(secrets.cles_signature.items())]
     return JSONResponse({"keys": cles}, headers={"cache-control": "public, max-age=300"})
-
-
-@router.get("/sante", summary="Vivacité et disponibilité (base joignable, journal lisible)")
-async def sante(request: Request) -> JSONResponse:
-    services = services_de(request)
-
-    def verifier() -> dict[str, Any]:
-        with services.moteur.connect() as connexion:
-            taille = connexion.execute(sa.select(journal_taille.c.taille)).scalar_one()
-        etat: dict[str, Any] = {"statut": "ok", "version": __version__, "base": services.moteur.dialect.name, "journal_taille": taille}
-        services.annuaire.actuel()
-        if services.annuaire.erreur:
-            # Still serving, but on the last valid directory: an operator must look.
-            etat["statut"] = "degrade"
-            etat["annuaire"] = "fichiers invalides, dernier annuaire valide en service: " + services.annuaire.erreur
-        return etat
-
-    try:
-        return JSONResponse(await run_in_threadpool(verifier))
-    except sa.exc.SQLAlchemyError:
-        return JSONResponse(
-            {"statut": "indisponible", "version": __version__, "base": "injoignable"}, status_code=503
-        )
 
 
 @router.get("/metrics", summary="Métriques Prometheus")

@@ -107,6 +107,7 @@ class IdentifiantEtJournal:
             duree = time.perf_counter() - debut
             route = getattr(scope.get("route"), "path", None)
             self.metriques.duree.labels(route or "inconnue").observe(duree)
+            self.metriques.reponses.labels(route or "inconnue", str(statut)).inc()
             journal_technique.info(
                 "requete", requete=requete_id, methode=scope["method"], route=route, statut=statut,
                 duree_ms=round(duree * 1000, 2),

@@ -90,22 +90,34 @@ def reserver(connexion: Connection, instant: datetime, bail: timedelta, limite: 
     return sorted((_ligne(r) for r in rows), key=lambda l: (l.prochaine_tentative, l.message_id))
 
 
-def noter_livree(connexion: Connection, message_id: str, instant: datetime, accuse: str | None) -> None:
-    connexion.execute(
+def _tenue(message_id: str, tentative: int) -> sa.ColumnElement[bool]:
+    """The row is still held by the claim that made attempt ``tentative``: not re-claimed by
+    another replica once its lease ran out (the worker was slow, or its base was away), and not
+    recorded yet. An outcome is recorded — and journaled — only by the claim that holds it."""
+    return sa.and_(livraisons.c.message_id == message_id, livraisons.c.statut == EN_COURS,
+                   livraisons.c.tentatives == tentative)
+
+
+def noter_livree(connexion: Connection, message_id: str, instant: datetime, accuse: str | None, tentative: int) -> bool:
+    """False when the claim was lost: another worker holds the row, and will record it."""
+    resultat = connexion.execute(
         sa.update(livraisons)
-        .where(livraisons.c.message_id == message_id)
+        .where(_tenue(message_id, tentative))
         .values(statut=LIVRE, livre_le=instant, accuse=(accuse or None) and accuse[:256], bail_jusqu_a=None)
     )
+    return resultat.rowcount == 1
 
 
-def noter_echec(connexion: Connection, message_id: str, erreur: str, prochaine: datetime | None) -> str:
-    """Schedule another attempt at ``prochaine``, or give up (dead letter) when it is None."""
+def noter_echec(connexion: Connection, message_id: str, erreur: str, prochaine: datetime | None,
+                tentative: int) -> str | None:
+    """Schedule another attempt at ``prochaine``, or give up (dead letter) when it is None.
+    None when the claim was lost (see :func:`noter_livree`)."""
     statut = ECHEC if prochaine is not None else MORTE
     valeurs: dict[str, object] = {"statut": statut, "derniere_erreur": erreur[:TAILLE_ERREUR], "bail_jusqu_a": None}
     if prochaine is not None:
         valeurs["prochaine_tentative"] = prochaine
-    connexion.execute(sa.update(livraisons).where(livraisons.c.message_id == message_id).values(**valeurs))
-    return statut
+    resultat = connexion.execute(sa.update(livraisons).where(_tenue(message_id, tentative)).values(**valeurs))
+    return statut if resultat.rowcount == 1 else None
 
 
 def relancer(connexion: Connection, message_id: str, instant: datetime) -> bool:

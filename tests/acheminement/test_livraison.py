@@ -120,3 +120,26 @@ def test_politique_de_reessai() -> None:
     assert (regle.prochaine(4, t0, alea=lambda: 1.0) - t0).total_seconds() == 16
     assert regle.prochaine(5, t0) is None
     assert PolitiqueReessai(20, 2, 30).prochaine(10, t0, alea=lambda: 1.0) == t0.replace(second=30)
+
+
+def test_issue_notee_par_la_seule_prise_qui_tient_la_ligne(passerelle, recepteur) -> None:  # type: ignore[no-untyped-def]
+    """A worker whose lease ran out (slow, or its base away) while another replica re-claimed the
+    row and delivered it: its own outcome is not recorded, so the journal says 'livre' once."""
+    from connecteurs.base import Remise
+    from passerelle.acheminement.livraison import _reserver, noter_remises
+
+    recu = passerelle.organisme("caf-042").envoyer("rdc", exemple_rdc(aujourd_hui=passerelle.horloge().date()))
+    services = passerelle.services
+    [lente] = _reserver(services, 10)
+    passerelle.horloge.avancer(seconds=services.reglages.livraison_bail + 1)
+    [reprise] = _reserver(services, 10)  # the lease ran out: another worker takes it
+    assert (lente.tentatives, reprise.tentatives) == (1, 2)
+    noter_remises(services, [reprise], [Remise(livre=True, accuse="AR-2")])
+    noter_remises(services, [lente], [Remise(livre=True, accuse="AR-1")])  # too late: not its row any more
+    noter_remises(services, [lente], [Remise(livre=False, detail="coupure")])
+    with services.moteur.connect() as c:
+        decisions = [r.decision for r in c.execute(
+            sa.select(journal.c.decision).where(journal.c.message_id == recu.donnees["id"]).order_by(journal.c.index))]
+        ligne = c.execute(sa.select(livraisons).where(livraisons.c.message_id == recu.donnees["id"])).one()
+    assert decisions == ["accepte", "livre"]
+    assert (ligne.statut, ligne.accuse) == ("livre", "AR-2")

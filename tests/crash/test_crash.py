@@ -16,92 +16,40 @@ and comes back.
 
 from __future__ import annotations
 
-import functools
-import itertools
-import json
 import threading
 from collections import Counter
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from passerelle.annuaire.cles import lire_privee_pem
-from passerelle.client import ClientPasserelle
-from passerelle.demo.resume import sceller_et_verifier
-from tests.catalogue.exemples import exemple_rdc, naissance_dans_fenetre, nir_fictif
 from tests.crash.outillage import (
     Base,
+    FluxUnitaire,
     PasserelleProcessus,
     RecepteurDedoublonnant,
     ServeurSurPort,
     attendre,
+    client,
+    lot,
     port_libre,
     pousser_vers,
+    rdc,
+    verifier_journal,
 )
 
 LIGNES_LOT = 2000
 
 
-def _caf(url: str, config: Path) -> ClientPasserelle:
-    cle = lire_privee_pem((config / "developpement" / "cles" / "caf-042-dev-2026.pem").read_bytes())
-    return ClientPasserelle(url, cle, "caf-042-dev-2026", "test.crash", timeout=30)
+def _caf(url: str, config: Path):  # type: ignore[no-untyped-def]
+    return client(url, config, "caf-042")
 
 
-@functools.cache
-def _naissance(aujourd_hui: date) -> date:
-    return naissance_dans_fenetre("rdc", aujourd_hui)
-
-
-def _rdc(numero: int, prefixe: str) -> dict:  # type: ignore[type-arg]
-    """A valid rdc for today, a distinct fictional person per number."""
-    naissance = _naissance(date.today())
-    commune, ordre = divmod(numero, 999)
-    nir = nir_fictif(naissance, commune=f"{100 + commune % 800:03d}", ordre=f"{ordre + 1:03d}")
-    return exemple_rdc(naissance=naissance, nir_assure=nir, reference=f"{prefixe}-{numero}")
-
-
-def _lot(lignes: int) -> bytes:
-    return b"".join(json.dumps(_rdc(i, "lot"), ensure_ascii=False).encode() + b"\n" for i in range(lignes))
-
-
-class FluxUnitaire(threading.Thread):
-    """Single messages, one after the other, each with its own Idempotency-Key. When the gateway
-    does not answer (killed), the same message is sent again with the same key until it does: a
-    message whose 202 was lost is then answered from the idempotency record, never accepted twice."""
-
-    def __init__(self, url: str, config: Path) -> None:
-        super().__init__(daemon=True)
-        self.client = _caf(url, config)
-        self.arret = threading.Event()
-        self.acceptes: dict[int, str] = {}
-        self.coupures = 0
-        self.autres: list[int] = []
-
-    def run(self) -> None:
-        for numero in itertools.count(100_000):
-            if self.arret.is_set():
-                return
-            donnees = _rdc(numero, "unitaire")
-            while True:
-                try:
-                    reponse = self.client.envoyer("rdc", donnees, cle_idempotence=f"unitaire-{numero}")
-                except httpx.TransportError:
-                    self.coupures += 1
-                    self.arret.wait(0.05)
-                    continue
-                if reponse.statut == 202:
-                    self.acceptes[numero] = reponse.donnees["id"]
-                else:
-                    self.autres.append(reponse.statut)
-                break
+_rdc, _lot = rdc, lambda lignes: lot(lignes)
 
 
 def _verifier_journal(url_base: str, config: Path, dossier: Path) -> None:
-    verifie = sceller_et_verifier(url_base, config, dossier / "export", datetime.now(UTC))
-    assert verifie.ok, verifie.alterations
-    assert verifie.taille_prouvee == verifie.entrees > 0
+    verifier_journal(url_base, config, dossier)
 
 
 @pytest.fixture
