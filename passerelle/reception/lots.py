@@ -1,7 +1,8 @@
 """Batches: many messages of one flux in one signed request, each line decided alone.
 
 The body is spooled to disk while its digest is computed, so a national yearly batch never
-sits whole in memory; once the signature and digest hold, lines are read back one by one and
+sits whole in memory — encrypted under a key held in memory for the request only
+(``stockage/tampons.py``); once the signature and digest hold, lines are read back one by one and
 each goes through the very acceptance of a single message, its refusal journaled like one.
 Lines are committed in chunks; the batch key records how far it went, so a batch sent again
 after a cut (same key, same bytes) resumes after the last committed line and no line counts
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,6 +36,7 @@ from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import CorpsHache, empreinte_contenu, empreinte_de
 from passerelle.stockage.dialecte import inserer_sauf_conflit
 from passerelle.stockage.tables import lots, lots_resultats
+from passerelle.stockage.tampons import Tampon
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
@@ -47,8 +49,21 @@ class Ligne:
     refus: Refus | None = None
 
 
-def lignes_ndjson(chemin: Path, limite_ligne: int) -> Iterator[Ligne]:
-    with chemin.open("rb") as fichier:
+Source = Tampon | Path  # the spooled body (a plain file: benchmarks and tests only)
+
+
+def _binaire(source: Source) -> IO[bytes]:
+    return source.open("rb") if isinstance(source, Path) else source.ouvrir()
+
+
+def _texte(source: Source) -> IO[str]:
+    if isinstance(source, Path):
+        return source.open("r", encoding="utf-8-sig", newline="")
+    return source.ouvrir_texte("utf-8-sig")
+
+
+def lignes_ndjson(chemin: Source, limite_ligne: int) -> Iterator[Ligne]:
+    with _binaire(chemin) as fichier:
         numero = 0
         for brute in fichier:
             numero += 1
@@ -65,19 +80,19 @@ def _separateur(premiere: str) -> str:
     return ";" if premiere.count(";") >= premiere.count(",") else ","
 
 
-def lire_entete(chemin: Path) -> tuple[list[str], str]:
+def lire_entete(chemin: Source) -> tuple[list[str], str]:
     """The CSV header (column names, annex-1 spelling) and its separator (``;`` or ``,``)."""
-    with chemin.open("r", encoding="utf-8-sig", newline="") as fichier:
+    with _texte(chemin) as fichier:
         premiere = fichier.readline()
     separateur = _separateur(premiere)
     return [c.strip() for c in next(csv.reader(io.StringIO(premiere), delimiter=separateur), [])], separateur
 
 
-def lignes_csv(chemin: Path, modele: Any) -> Iterator[Ligne]:
+def lignes_csv(chemin: Source, modele: Any) -> Iterator[Ligne]:
     """Rows as the JSON object each would be; the header must name the flux's columns."""
     entete, separateur = lire_entete(chemin)
     table = correspondance(modele, entete)
-    with chemin.open("r", encoding="utf-8-sig", newline="") as fichier:
+    with _texte(chemin) as fichier:
         fichier.readline()
         for numero, valeurs in enumerate(csv.reader(fichier, delimiter=separateur), start=1):
             if len(valeurs) != len(entete):
@@ -111,7 +126,7 @@ class ResultatLot:
     resume: dict[str, Any]
 
 
-def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Path, format_: str,
+def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source, format_: str,
             flux: str, cle: str | None, instant: datetime) -> tuple[Appelant, EtatLot]:
     empreinte = empreinte_de(hache)
 
@@ -164,7 +179,7 @@ def _tranche(services: Services, connexion: Connection, trace: Trace, appelant: 
     return resultats, acceptees, refusees
 
 
-def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Path,
+def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source,
                 flux: str, cle: str | None, format_: str) -> ResultatLot:
     instant = services.horloge()
     trace.flux = flux
