@@ -18,6 +18,10 @@ ConfigOption = typer.Option(None, "--config", envvar="PASSERELLE_CONFIG", help="
 DevOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
 FichierArgument = typer.Argument(..., help="fichier de secrets (celui de PASSERELLE_SECRETS)")
 
+# The clock of the commands that decide by date (purge, key validity): the system's, unless a
+# test sets its own (tests never depend on the day they run).
+HORLOGE = None
+
 NATURES = {"signature": "signature", "chiffrement": "chiffrement", "index": "index_aveugle"}
 LIBELLES = {"signature": "de signature", "chiffrement": "de chiffrement au repos", "index": "d'index aveugle"}
 
@@ -27,7 +31,7 @@ def services_pour(fichier: Optional[Path], base: Optional[str], config: Optional
     from passerelle.annuaire.chargement import AnnuaireInvalide
     from passerelle.reglages import Mode, Reglages
     from passerelle.secrets_deploiement import SecretsRefuses
-    from passerelle.services import construire_services
+    from passerelle.services import construire_services, horloge_systeme
 
     surcharges: dict[str, Any] = {"travaux_de_fond": False}
     if developpement:
@@ -36,9 +40,15 @@ def services_pour(fichier: Optional[Path], base: Optional[str], config: Optional
         if valeur is not None:
             surcharges[nom] = valeur
     try:
-        return construire_services(Reglages(**surcharges))
+        return construire_services(Reglages(**surcharges), horloge=HORLOGE or horloge_systeme)
     except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
         _erreur(f"passerelle inutilisable: {exc}")
+
+
+def _maintenant():  # type: ignore[no-untyped-def]
+    from passerelle.services import horloge_systeme
+
+    return (HORLOGE or horloge_systeme)()
 
 
 def _editer(action, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -70,7 +80,7 @@ def _groupe(nature: str) -> typer.Typer:
     def ajouter(fichier: Path = FichierArgument,
                 identifiant: Optional[str] = typer.Option(None, "--id", help="identifiant de la clé (défaut: AAAAMMJJ)")) -> None:
         """1. Ajouter une clé neuve, pas encore active; puis redémarrer toutes les instances."""
-        ident = _editer(edition.ajouter, fichier, interne, identifiant)
+        ident = _editer(edition.ajouter, fichier, interne, identifiant, instant=_maintenant())
         suite = {
             "signature": "elle est publiée (JWKS, clés du journal) dès le redémarrage; l'activer ensuite",
             "chiffrement": "chaque instance sait la lire dès le redémarrage; l'activer ensuite",
@@ -104,7 +114,7 @@ def _groupe(nature: str) -> typer.Typer:
     ) -> None:
         """3. Détruire une ancienne clé (jamais l'active); refusé tant qu'elle sert encore."""
         if nature == "signature":
-            _editer(edition.retirer, fichier, interne, identifiant)
+            _editer(edition.retirer, fichier, interne, identifiant, instant=_maintenant())
             typer.echo(f"clé de signature {identifiant} retirée: clé privée détruite, clé publique gardée "
                        "(JWKS et clés du journal) pour vérifier ce qu'elle a signé. Redémarrez toutes les instances.")
             return
