@@ -1,9 +1,9 @@
 """After a blind-index key rotation: messages and cases re-indexed under the active key.
 
 A message's NIR is read back from its payload (decrypted in memory, never logged); its new index
-replaces the old one, and in the same transaction so do the index of its case (``dossiers``) and
-of the messages that answer it or tell about it under the same old index (the gateway's deadline
-notices carry no NIR of their own). Purged messages cannot be re-indexed — their payload is gone —
+replaces the old one, and in the same transaction so do the index of its case (``dossiers``: the
+case it opened, or the one it answers) and of the messages that answer it or tell about it under
+the same old index (the gateway's deadline notices carry no NIR of their own). Purged messages cannot be re-indexed — their payload is gone —
 and keep their old index, as do journal entries, which are immutable: both stay findable because
 searches compute a NIR's index under every key the secrets still hold (``Journal.indexes_nir``).
 
@@ -76,12 +76,12 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
         with services.ecriture, services.moteur.begin() as connexion:
             lignes = connexion.execute(
                 sa.select(messages.c.seq, messages.c.id, messages.c.contenu, messages.c.cle_chiffrement,
-                          messages.c.cle_donnees, messages.c.nir_index, messages.c.nir_cle)
+                          messages.c.cle_donnees, messages.c.nir_index, messages.c.nir_cle, messages.c.en_reponse_a)
                 .where(messages.c.seq > apres, a_reindexer(active))
                 .order_by(messages.c.seq).limit(lot).with_for_update(skip_locked=True)
             ).all()
             n_messages = n_dossiers = 0
-            for seq, ident, contenu, cle, cle_donnees, ancien, ancienne_cle in lignes:
+            for seq, ident, contenu, cle, cle_donnees, ancien, ancienne_cle, repond_a in lignes:
                 apres = seq
                 ancienne_cle = ancienne_cle or INDEX_INITIALE
                 chiffre = Chiffre(cle, bytes(contenu), bytes(cle_donnees) if cle_donnees is not None else None)
@@ -106,6 +106,11 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
                     d, s = _suivre(connexion, ident, ancien, neuf, active)
                     n_dossiers += d
                     n_messages += s
+                    if repond_a is not None:  # the case it answers, whose request may be purged
+                        n_dossiers += connexion.execute(
+                            sa.update(dossiers).where(dossiers.c.demande_id == repond_a, dossiers.c.nir_index == ancien)
+                            .values(nir_index=neuf, nir_cle=active)
+                        ).rowcount
             if n_messages or n_dossiers:
                 services.journal.ecrire(connexion, Decision(
                     decision="reindexation",

@@ -29,7 +29,7 @@ class Exploitation:
         from passerelle.services import construire_services
 
         reglages = Reglages(mode=Mode.developpement, base=self.url_base, config=self.config, secrets=self.secrets,
-                            travaux_de_fond=False, dossier_lots=self.config.parent / "tampons")
+                            travaux_de_fond=False, dossier_lots=self.config.parent / "tampons", relecture_annuaire=0)
         services = construire_services(reglages, horloge=self.horloge)
         client = TestClient(create_app(services=services), raise_server_exceptions=False)
         client.__enter__()
