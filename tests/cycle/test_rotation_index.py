@@ -100,3 +100,24 @@ def test_rotation_de_la_cle_d_index_aveugle(exploitation) -> None:  # type: igno
 def _decisions(passerelle: Any) -> list[str]:
     with passerelle.services.moteur.connect() as c:
         return list(c.execute(sa.select(journal.c.decision)).scalars())
+
+
+
+def test_rapprochement_apparie_les_acces_d_avant_la_rotation() -> None:
+    """A notary line's NIR is indexed under every key: accesses journaled before the rotation
+    (old index) pair like the others."""
+    from datetime import datetime, timezone
+
+    from passerelle.auditeurs.rapprochement import AccesRobot, apparier, lire_journal_retraite
+    from passerelle.journal.ecriture import Journal
+
+    ancienne, nouvelle = b"\x01" * 32, b"\x02" * 32
+    journal_ = Journal({NOUVELLE: nouvelle, INITIALE: ancienne}, NOUVELLE)
+    avant = Journal(ancienne).index_nir(NIR_RETENUE)
+    fichier = f"identifiant_accedant;nir;horodatage\nad-01;{NIR_RETENUE};2026-11-23T10:00:00Z\n".encode()
+    lignes, rejetees = lire_journal_retraite(fichier.decode(), journal_)
+    assert rejetees == [] and lignes[0].nir_anciens == (avant,)
+    acces = AccesRobot(7, datetime(2026, 11, 23, 10, 0, 5, tzinfo=timezone.utc), "ad-01", "tech", "caf-042",
+                       avant, "consulte", "rdc")
+    paires, seules, orphelins = apparier(lignes, [acces], tolerance=60)
+    assert [p.acces.index for p in paires] == [7] and seules == [] and orphelins == []
