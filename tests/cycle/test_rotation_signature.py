@@ -79,6 +79,8 @@ def test_rotation_de_la_cle_de_signature(exploitation, tmp_path: Path) -> None: 
     assert verifier_checkpoint(transition, origine, cle_ancienne, origine).taille >= 3
     assert _cles_journal(p)[0][1].public_bytes_raw() == cle_nouvelle.public_bytes_raw()  # active first
 
+    ancienne_privee = p.services.secrets.cles_signature[ANCIENNE]  # what a thief of the old file holds
+
     # 3. retire the old one: refused for the active key; the private half goes, the public stays.
     exploitation.cli("secrets", "signature", "retirer", str(exploitation.secrets), NOUVELLE, code=1)
     exploitation.cli("secrets", "signature", "retirer", str(exploitation.secrets), ANCIENNE)
@@ -89,6 +91,25 @@ def test_rotation_de_la_cle_de_signature(exploitation, tmp_path: Path) -> None: 
     assert set(jwks) == {NOUVELLE, ANCIENNE} and jwks[ANCIENNE]["retiree_le"] == "2026-11-23T10:00:00.000000Z"
     assert "retiree_le" not in jwks[NOUVELLE]
     assert [_verifier(p, r) for r in (r1, r2, r3)] == [ANCIENNE, ANCIENNE, NOUVELLE]  # old receipts still verify
+    # The reference client refuses what the retired key would sign after its retirement.
+    import httpx
+    import pytest
+
+    from passerelle.client.client import RecuInvalide
+    from passerelle.signature.signature import signer_reponse
+
+    corps = b'{"id": "forge"}'
+    for decalage, authentique in ((-60, True), (60, False)):
+        entetes = {"content-type": "application/json"}
+        entetes.update(signer_reponse(statut=202, entetes=entetes, corps=corps, cle=ancienne_privee, keyid=ANCIENNE,
+                                      maintenant=int(p.horloge().timestamp()) + decalage))
+        faux = httpx.Response(202, headers=entetes, content=corps)
+        client = p.organisme("caf-042")
+        if authentique:
+            assert client.verifier_recu(faux) == ANCIENNE
+        else:
+            with pytest.raises(RecuInvalide, match="retirée"):
+                client.verifier_recu(faux)
     _envoyer(p)
     apres = _dernier_checkpoint(p)  # the sequencer checked the last checkpoint with the retired key
     assert verifier_checkpoint(apres, origine, cle_nouvelle, origine).taille >= 4
