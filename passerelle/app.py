@@ -25,7 +25,9 @@ from passerelle.gouvernance import metriques as metriques_delais
 from passerelle import console
 from passerelle.exploitation import metriques as metriques_exploitation
 from passerelle.exploitation.sante import Disponibilite
+from passerelle.conservation.purge import nettoyer_tampons, purger_periodiquement
 from passerelle.journal.sequenceur import sequencer_periodiquement
+from passerelle.cycle_cles.fond import rechiffrer_en_fond
 from passerelle.observabilite import configurer_logs
 from passerelle.reglages import Reglages
 from passerelle.services import Services, construire_services
@@ -58,6 +60,10 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     async def cycle_de_vie(app: FastAPI) -> AsyncIterator[None]:
         connecteurs = Connecteurs(services)
         app.state.connecteurs = connecteurs  # consultations ask the same connectors (api/consultations.py)
+        try:  # batch spools a crash left behind: unreadable (their key died), removed now
+            await run_in_threadpool(nettoyer_tampons, services)
+        except Exception:  # noqa: BLE001 — the purge rounds retry it
+            journal_technique.exception("nettoyage_tampons_echec")
         taches = []
         if services.reglages.travaux_de_fond:
             taches = [
@@ -65,6 +71,8 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
                 asyncio.create_task(sequencer_periodiquement(services)),
                 asyncio.create_task(livrer_periodiquement(services, connecteurs)),
                 asyncio.create_task(echeances_periodiquement(services)),
+                asyncio.create_task(purger_periodiquement(services)),
+                asyncio.create_task(rechiffrer_en_fond(services)),
             ]
         try:
             yield

@@ -154,6 +154,57 @@ def cles_revoquer(
     typer.echo(f"clé {keyid} révoquée")
 
 
+@cles_app.command("supprimer")
+def cles_supprimer(
+    keyid: str,
+    forcer: bool = typer.Option(False, "--forcer", help="supprimer même la seule clé valide d'un organisme"),
+    motif: Optional[str] = typer.Option(None, "--motif", help="pourquoi (journalisé)"),
+    operateur: Optional[str] = typer.Option(None, "--operateur", help="qui (défaut: l'utilisateur du système)"),
+    base: Optional[str] = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy de la passerelle"),
+    secrets: Optional[Path] = typer.Option(None, "--secrets", envvar="PASSERELLE_SECRETS", help="fichier de secrets"),
+    developpement: bool = typer.Option(False, "--developpement", help="accepter les clés et secrets de développement"),
+    config: Path = ConfigOption,
+) -> None:
+    """Retirer une clé de l'annuaire: journalisé comme changement de configuration, appliqué par
+    chaque instance à sa relecture de l'annuaire (moins d'une seconde)."""
+    import getpass
+
+    from passerelle.annuaire.gestion import supprimer_cle
+    from passerelle.cycle_cles.commandes import services_pour
+    from passerelle.journal.ecriture import Decision
+
+    from passerelle.annuaire.chargement import fichier_cles
+
+    services = services_pour(secrets, base, config, developpement)
+    maintenant = services.horloge()
+    chemin = fichier_cles(config)
+    avant = chemin.read_bytes() if chemin.exists() else None
+    try:
+        with services.ecriture, services.moteur.begin() as connexion:
+            # The entry and the file change together: the file is replaced inside the
+            # transaction, and a refused or failed change rolls the entry back.
+            entree = supprimer_cle(config, keyid, maintenant, forcer=forcer)
+            services.journal.ecrire(connexion, Decision(
+                decision="cle_supprimee", horodatage=maintenant, organisme=entree.get("organisme"), keyid=keyid,
+                agent=operateur or getpass.getuser(),
+                details={"canal": "cli", "publique": entree.get("publique"), "forcee": forcer,
+                         "robot": entree.get("robot"), "revoquee_le": entree.get("revoquee_le"),
+                         **({"motif": motif[:200]} if motif else {})},
+            ))
+    except AnnuaireInvalide as exc:
+        _erreur(f"rien n'a été changé: {exc}")
+    except Exception as exc:  # the entry could not be committed: put the file back as it was
+        if avant is not None and chemin.exists() and chemin.read_bytes() != avant:
+            provisoire = chemin.with_name(".cles-restauration.yaml")
+            provisoire.write_bytes(avant)
+            os.chmod(provisoire, chemin.stat().st_mode & 0o777)
+            os.replace(provisoire, chemin)
+        _erreur(f"rien n'a été changé (journal injoignable: {type(exc).__name__})")
+    finally:
+        services.moteur.dispose()
+    typer.echo(f"clé {keyid} supprimée de l'annuaire ({entree.get('organisme')}); changement journalisé")
+
+
 @cles_app.command("lister")
 def cles_lister(config: Path = ConfigOption) -> None:
     """Lister les clés et leur état à cet instant."""
@@ -221,13 +272,13 @@ def secrets_generer(sortie: Path, keyid: str = typer.Option(..., "--keyid", help
     contenu = {
         "developpement": False,
         "signature": {"active": keyid, "cles": {keyid: privee_pem(Ed25519PrivateKey.generate()).decode("ascii")}},
-        "index_aveugle": base64.b64encode(os.urandom(32)).decode("ascii"),
+        "index_aveugle": {"active": ident, "cles": {ident: base64.b64encode(os.urandom(32)).decode("ascii")}},
         "chiffrement": {"active": ident, "cles": {ident: base64.b64encode(os.urandom(32)).decode("ascii")}},
     }
     descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descripteur, "w") as f:
-        f.write("# Secrets de la passerelle — NE PAS VERSIONNER. La clé d'index aveugle ne se change\n")
-        f.write("# pas sans réindexer le journal; ajoutez une clé de chiffrement, ne retirez pas l'ancienne.\n")
+        f.write("# Secrets de la passerelle — NE PAS VERSIONNER. Rotations: `passerelle secrets ...`\n")
+        f.write("# (docs/exploitation.md § 4); ne retirez une clé que quand `passerelle secrets etat` le permet.\n")
         yaml.safe_dump(contenu, f, sort_keys=False)
     typer.echo(f"secrets écrits dans {sortie}")
 
@@ -274,6 +325,11 @@ def robots_lister(config: Path = ConfigOption) -> None:
 
 
 from passerelle.gouvernance.commande import rapport  # noqa: E402 — `passerelle rapport` (docs/gouvernance.md)
+from passerelle.cycle_cles.commandes import enregistrer as enregistrer_rotations  # noqa: E402
+from passerelle.conservation.commandes import purge  # noqa: E402 — `passerelle purge` (docs/exploitation.md § 10)
+
+enregistrer_rotations(secrets_app)  # `passerelle secrets signature|chiffrement|index …`, `etat`, `rechiffrer`…
+app.command("purge")(purge)
 
 app.command("rapport")(rapport)
 

@@ -91,6 +91,21 @@ class Reglages(BaseSettings):
     delais_cache: float = Field(
         default=30.0, ge=0, description="seconds the governance metrics are reused between scrapes (0: always recomputed)"
     )
+    dossier_lots: Path | None = Field(
+        default=None,
+        description="spool directory of batch bodies and answers (encrypted, removed after use); "
+        "default: <system temporary directory>/passerelle-lots-<uid>",
+    )
+    purge_intervalle: float = Field(
+        default=3600.0, gt=0, description="seconds between purge rounds (config/regles/conservation.yaml)"
+    )
+    purge_lot: int = Field(default=500, ge=1, description="messages purged per transaction")
+    rotation_lot: int = Field(
+        default=500, ge=1, description="rows re-encrypted or re-indexed per transaction after a key rotation"
+    )
+    rotation_pause: float = Field(
+        default=0.2, ge=0, description="seconds the background re-encryption waits between two transactions"
+    )
     travaux_de_fond: bool = Field(
         default=True, description="run the delivery worker, sequencer and purges inside the server process"
     )
@@ -131,6 +146,14 @@ class Reglages(BaseSettings):
     @property
     def developpement(self) -> bool:
         return self.mode is Mode.developpement
+
+    def chemin_lots(self) -> Path:
+        if self.dossier_lots is not None:
+            return self.dossier_lots
+        import os
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / f"passerelle-lots-{os.getuid()}"
 
     def chemin_secrets(self) -> Path:
         if self.secrets is not None:

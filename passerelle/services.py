@@ -13,6 +13,7 @@ from passerelle.annuaire.mutualisation import TableMutualisation, charger_mutual
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
 from passerelle.catalogue.avpf import MotifsAvpf, charger_motifs_avpf
 from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
+from passerelle.conservation.politique import PolitiqueConservation, charger_politique
 from passerelle.consultations.registre import DefinitionConsultation, charger_consultations
 from passerelle.habilitations.conventions import Convention, charger_conventions, verifier_avec_le_registre
 from passerelle.journal.ecriture import Journal
@@ -22,6 +23,7 @@ from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
 from passerelle.stockage.base import DelaisBase, VerrouEcriture, migrer, ouvrir, verrou_ecriture
 from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.ecriture_groupee import EcritureGroupee
+from passerelle.stockage.tampons import DossierTampons
 
 Horloge = Callable[[], datetime]
 
@@ -47,9 +49,13 @@ class Services:
     ecriture: VerrouEcriture = field(default_factory=lambda: VerrouEcriture(False))
     motifs_avpf: MotifsAvpf | None = None  # config/regles/motifs-avpf.yaml
     consultations: dict[str, DefinitionConsultation] = field(default_factory=dict)  # config/consultations.yaml
+    conservation: PolitiqueConservation = field(default_factory=lambda: PolitiqueConservation(active=False))
+    tampons: DossierTampons | None = None  # batch spools; default from the settings
     groupe: EcritureGroupee = field(init=False)  # group commit of the accept path
 
     def __post_init__(self) -> None:
+        if self.tampons is None:
+            self.tampons = DossierTampons(self.reglages.chemin_lots())
         self.groupe = EcritureGroupee(
             self.moteur,
             self.ecriture,
@@ -95,10 +101,11 @@ def construire_services(reglages: Reglages, *, horloge: Horloge = horloge_system
         catalogue=catalogue,
         table_age_legal=charger_table_age_legal(reglages.config / "regles" / "age-legal.yaml"),
         motifs_avpf=charger_motifs_avpf(reglages.config / "regles" / "motifs-avpf.yaml"),
-        journal=Journal(secrets.index_aveugle),
+        journal=Journal(secrets.cles_index, secrets.index_aveugle_active),
         coffre=Coffre(secrets.cles_chiffrement, secrets.chiffrement_active),
         secrets=secrets,
         horloge=horloge,
         consultations=consultations,
         ecriture=ecriture,
+        conservation=charger_politique(reglages.config / "regles" / "conservation.yaml", catalogue),
     )

@@ -160,17 +160,27 @@ def acquitter(services: Services, connexion: Connection, appelant: Appelant, mes
         }
     relue = messages.lire(connexion, message_id)
     assert relue is not None and relue.acquitte_le is not None
-    return {
+    reponse = {
         "id": message_id,
         "statut": relue.statut,
         "acquitte_le": horodatage_texte(relue.acquitte_le),
         "acquitte_par": relue.acquitte_par,
         "deja_acquitte": True,
     }
+    if relue.purge_le is not None:
+        reponse["purge_le"] = horodatage_texte(relue.purge_le)  # its payload is gone (retention)
+    return reponse
+
+
+PURGE = "purge"
 
 
 def statut_global(ligne: LigneMessage, livraison: livraisons.LigneLivraison | None) -> str:
-    """received, delivered, acknowledged, failed (retrying) or dead — one word for the integrator."""
+    """received, delivered, acknowledged, failed (retrying), dead or purged — one word for the
+    integrator. Purged: acknowledged or delivered, then its payload destroyed at the end of its
+    retention (``acquitte_le`` and the history still say what happened before)."""
+    if ligne.purge_le is not None:
+        return PURGE
     if ligne.statut == messages.ACQUITTE:
         return "acquitte"
     if livraison is not None and livraison.statut == livraisons.MORTE:
@@ -202,6 +212,7 @@ def suivre(connexion: Connection, appelant: Appelant, message_id: str) -> dict[s
         },
         "recu_le": horodatage_texte(ligne.recu_le),
         "acquitte_le": horodatage_texte(ligne.acquitte_le) if ligne.acquitte_le else None,
+        "purge_le": horodatage_texte(ligne.purge_le) if ligne.purge_le else None,
         "en_reponse_a": ligne.en_reponse_a,
         "reference": ligne.reference,
         "empreinte": ligne.empreinte,

@@ -74,6 +74,7 @@ def _avis(services: Services, connexion, evenement: Evenement, instant: datetime
             instant=instant,
             journal_index=index,
             nir_index=dossier.nir_index,
+            nir_cle=dossier.nir_cle,
             en_reponse_a=dossier.demande_id,
         )
 

@@ -30,6 +30,7 @@ def enregistrer_message(
     instant: datetime,
     journal_index: int,
     nir_index: str | None,
+    nir_cle: str | None = None,
     reference: str | None = None,
     en_reponse_a: str | None = None,
     regles_version: str | None = None,
@@ -59,6 +60,7 @@ def enregistrer_message(
             regles_version=regles_version,
             remise=destinataire.connecteur,
             convention=convention,
+            nir_cle=nir_cle if nir_index is not None else None,
         ),
     )
     if destinataire.connecteur != messages.REMISE_BOITE:

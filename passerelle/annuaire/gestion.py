@@ -115,3 +115,37 @@ def revoquer_cle(config: Path, keyid: str, le: datetime) -> None:
             _ecrire_entrees(config, entrees)
             return
     raise AnnuaireInvalide(f"la clé {keyid!r} n'est pas dans l'annuaire")
+
+
+def cles_restantes(config: Path, keyid: str, instant: datetime) -> tuple[dict[str, Any], list[str]]:
+    """The entry of ``keyid`` and the other keys of its organisme that are, or will be, valid."""
+    from passerelle.annuaire.chargement import charger_annuaire
+
+    entrees = _lire_entrees(config)
+    entree = next((e for e in entrees if e.get("keyid") == keyid), None)
+    if entree is None:
+        raise AnnuaireInvalide(f"la clé {keyid!r} n'est pas dans l'annuaire")
+    annuaire = charger_annuaire(config, developpement=True)
+    autres = [
+        c.keyid for c in annuaire.cles.values()
+        if c.organisme == entree.get("organisme") and c.keyid != keyid
+        and c.etat(instant) in ("valide", "pas_encore_valide")
+    ]
+    return entree, sorted(autres)
+
+
+def supprimer_cle(config: Path, keyid: str, instant: datetime, *, forcer: bool = False) -> dict[str, Any]:
+    """Remove a key from ``cles.yaml`` (the gateway's reload applies it); returns its entry.
+
+    Refused while it is the only key, valid now or later, of its organisme — the organisme could
+    no longer send nor read anything — unless ``forcer``. A revoked key need not be removed:
+    removal is for keys entered by mistake or whose history no longer needs them by name.
+    """
+    entree, autres = cles_restantes(config, keyid, instant)
+    if not autres and not forcer:
+        raise AnnuaireInvalide(
+            f"la clé {keyid!r} est la seule clé valide de {entree.get('organisme')}: il ne pourrait plus rien "
+            "envoyer ni lire. Inscrire d'abord sa nouvelle clé, ou --forcer"
+        )
+    _ecrire_entrees(config, [e for e in _lire_entrees(config) if e.get("keyid") != keyid])
+    return entree

@@ -41,7 +41,7 @@ TAILLE_MAX = (1 << 63) - 1  # what the database's BIGINT holds
 
 def cles_journal(services: Services) -> list[str]:
     secrets = services.secrets
-    return cles_verification(secrets.cles_signature, secrets.signature_active, services.reglages.origine_journal)
+    return cles_verification(secrets.publiques_signature(), secrets.signature_active, services.reglages.origine_journal)
 
 
 def reponse_entree(entree: EntreeJournal) -> Response:

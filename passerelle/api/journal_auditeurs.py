@@ -27,7 +27,7 @@ from passerelle.auditeurs.consultation import (
     rechercher_pour,
 )
 from passerelle.journal.preuves import EntreeJournal
-from passerelle.journal.recherche import LIMITE_MAX, criteres
+from passerelle.journal.recherche import LONGUEUR_INDEXES, LIMITE_MAX, criteres
 from passerelle.reception.transaction import Trace, executer
 from passerelle.services import Services
 
@@ -91,7 +91,11 @@ def entree_pour_auditeur(index: int) -> Callable[[Services, Connection, Auditeur
 async def rechercher_entrees(
     request: Request,
     nir: str | None = Query(default=None, max_length=32, description="NIR en clair (15 caractères, espaces tolérés)"),
-    nir_index: str | None = Query(default=None, max_length=64, description="index aveugle d'un NIR (colonne nir d'une entrée)"),
+    nir_index: str | None = Query(
+        default=None, max_length=LONGUEUR_INDEXES,
+        description="index aveugle d'un NIR (colonne nir d'une entrée), ou plusieurs séparés par des virgules "
+        "(une même personne sous les clés d'index successives: docs/auditeurs.md)",
+    ),
     organisme: str | None = Query(default=None, max_length=32, description="émetteur ou destinataire"),
     agent: str | None = Query(default=None, max_length=256),
     robot: str | None = Query(default=None, max_length=64),

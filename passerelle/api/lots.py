@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
@@ -22,26 +19,27 @@ from passerelle.reception.transaction import Trace, journaliser_refus_seul
 from passerelle.signature.authentification import keyid_annonce, preauthentifier
 from passerelle.signature.contenu import CorpsHache
 from passerelle.signature.signature import signer_reponse
+from passerelle.stockage.tampons import DossierTampons, Tampon
 
 router = APIRouter(tags=["lots"])
 
 
-async def _spooler(request: Request, limite: int) -> tuple[Path, CorpsHache]:
-    """Write the body to a private temporary file while hashing it; refuse past ``limite``."""
+async def _spooler(request: Request, limite: int, tampons: DossierTampons) -> tuple[Tampon, CorpsHache]:
+    """Write the body, encrypted, to a private spool file while hashing it; refuse past ``limite``."""
     hache = CorpsHache()
-    descripteur, chemin = tempfile.mkstemp(prefix="passerelle-lot-", suffix=".corps")
+    tampon = tampons.nouveau(".corps")
     try:
-        with os.fdopen(descripteur, "wb") as fichier:
-            async for morceau in request.stream():
-                hache.ajouter(morceau)
-                if hache.taille > limite:
-                    raise Refus(code="corps_trop_volumineux", detail=f"le lot dépasse {limite} octets", statut=413,
-                                titre="Corps trop volumineux")
-                fichier.write(morceau)
+        async for morceau in request.stream():
+            hache.ajouter(morceau)
+            if hache.taille > limite:
+                raise Refus(code="corps_trop_volumineux", detail=f"le lot dépasse {limite} octets", statut=413,
+                            titre="Corps trop volumineux")
+            tampon.ecrire(morceau)
+        tampon.terminer()
     except BaseException:
-        Path(chemin).unlink(missing_ok=True)
+        tampon.supprimer()
         raise
-    return Path(chemin), hache
+    return tampon, hache
 
 
 def _preauthentifier(services, message) -> None:  # type: ignore[no-untyped-def]
@@ -50,25 +48,33 @@ def _preauthentifier(services, message) -> None:  # type: ignore[no-untyped-def]
                     fenetre=services.reglages.fenetre_signature, derive=services.reglages.derive_horloge)
 
 
-def _reponse_signee(services, emetteur: str, cle: str, resume: dict) -> tuple[Path, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """All per-line results then a summary line, in a file, signed like a receipt."""
+def _reponse_signee(services, emetteur: str, cle: str, resume: dict) -> tuple[Tampon, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """All per-line results then a summary line, in an encrypted spool file, signed like a receipt."""
     hache = CorpsHache()
-    descripteur, chemin = tempfile.mkstemp(prefix="passerelle-lot-", suffix=".ndjson")
-    with os.fdopen(descripteur, "wb") as fichier:
+    tampon = services.tampons.nouveau(".ndjson")
+    try:
         for morceau in [*resultats_lot(services, emetteur, cle), (json.dumps({"resume": resume}, ensure_ascii=False) + "\n").encode()]:
             hache.ajouter(morceau)
-            fichier.write(morceau)
+            tampon.ecrire(morceau)
+        tampon.terminer()
+    except BaseException:
+        tampon.supprimer()
+        raise
     entetes = {"content-type": NDJSON}
     entetes.update(signer_reponse(statut=200, entetes=entetes, corps=hache, cle=services.secrets.cle_signature,
                                   keyid=services.secrets.signature_active, maintenant=int(services.horloge().timestamp())))
     entetes["content-length"] = str(hache.taille)
-    return Path(chemin), entetes
+    return tampon, entetes
 
 
-def _lire(chemin: Path) -> Iterator[bytes]:
-    with chemin.open("rb") as fichier:
-        while morceau := fichier.read(1 << 16):
-            yield morceau
+def _lire(tampon: Tampon) -> Iterator[bytes]:
+    """The answer, then its spool removed — also when the client goes away mid-answer."""
+    try:
+        with tampon.ouvrir() as fichier:
+            while morceau := fichier.read(1 << 16):
+                yield morceau
+    finally:
+        tampon.supprimer()
 
 
 @router.post(
@@ -91,7 +97,7 @@ async def envoyer_lot(
             raise Refus(code="type_contenu_non_supporte", detail=f"un lot s'envoie en {NDJSON} ou {CSV}", statut=415,
                         titre="Type de contenu non pris en charge")
         await run_in_threadpool(_preauthentifier, services, message)
-        chemin, hache = await _spooler(request, services.reglages.taille_max_lot)
+        chemin, hache = await _spooler(request, services.reglages.taille_max_lot, services.tampons)
     except Refus as refus:
         await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
         raise
@@ -100,5 +106,5 @@ async def envoyer_lot(
         assert idempotency_key is not None
         sortie, entetes = await run_in_threadpool(_reponse_signee, services, resultat.appelant.organisme.code, idempotency_key, resultat.resume)
     finally:
-        chemin.unlink(missing_ok=True)
-    return StreamingResponse(_lire(sortie), status_code=200, headers=entetes, background=BackgroundTask(sortie.unlink, missing_ok=True))
+        chemin.supprimer()
+    return StreamingResponse(_lire(sortie), status_code=200, headers=entetes, background=BackgroundTask(sortie.supprimer))

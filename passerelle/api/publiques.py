@@ -9,14 +9,27 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle.annuaire.cles import jwk
 from passerelle.api.commun import services_de
+from passerelle.journal.ecriture import horodatage_texte
 
 router = APIRouter(tags=["exploitation"])
 
 
-@router.get("/.well-known/jwks.json", summary="Clés publiques de la passerelle (RFC 7517, RFC 8037)")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Clés publiques de la passerelle (RFC 7517, RFC 8037)",
+    description="Toutes les clés de signature de la passerelle: la clé active, celles d'un chevauchement de "
+    "rotation, et les clés retirées (clé privée détruite; marquées `retiree_le`), qui vérifient encore les "
+    "accusés de réception qu'elles ont signés. Un accusé signé par une clé retirée après sa date de retrait "
+    "n'est pas authentique.",
+)
 async def jwks(request: Request) -> JSONResponse:
     secrets = services_de(request).secrets
-    cles = [jwk(keyid, privee.public_key()) for keyid, privee in sorted(secrets.cles_signature.items())]
+    cles: list[dict[str, str]] = [jwk(keyid, privee.public_key()) for keyid, privee in sorted(secrets.cles_signature.items())]
+    for keyid, retiree in sorted(secrets.signature_retirees.items()):
+        cle = jwk(keyid, retiree.publique)
+        if retiree.retiree_le is not None:
+            cle["retiree_le"] = horodatage_texte(retiree.retiree_le)
+        cles.append(cle)
     return JSONResponse({"keys": cles}, headers={"cache-control": "public, max-age=300"})
 
 

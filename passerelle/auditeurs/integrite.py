@@ -51,9 +51,9 @@ def verifier_dernier_checkpoint(services: Services, connexion: Connection) -> Et
         return EtatCheckpoint(None, None, None, "aucun checkpoint n'a encore été signé (séquenceur pas encore passé)")
     origine = services.reglages.origine_journal
     erreurs = []
-    for keyid, privee in sorted(services.secrets.cles_signature.items()):
+    for keyid, publique in sorted(services.secrets.publiques_signature().items()):
         try:
-            checkpoint = verifier_checkpoint(note, origine, privee.public_key(), origine)
+            checkpoint = verifier_checkpoint(note, origine, publique, origine)
         except NoteInvalide as exc:
             erreurs.append(f"{keyid}: {exc}")
             continue

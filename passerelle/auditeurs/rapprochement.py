@@ -45,8 +45,9 @@ class LigneAcces:
 
     numero: int
     accedant: str
-    nir_index: str
+    nir_index: str  # under the active blind-index key
     horodatage: datetime
+    nir_anciens: tuple[str, ...] = ()  # the same NIR under the keys kept after a rotation
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def lire_journal_retraite(
             rejetees.append(LigneRejetee(numero, "identifiant_accedant vide"))
             continue
         try:
-            nir_index = journal_.index_nir(normaliser_nir(champs[positions["nir"]]))
+            nir_index, *nir_anciens = journal_.indexes_nir(normaliser_nir(champs[positions["nir"]]))
         except ValueError as exc:
             rejetees.append(LigneRejetee(numero, f"nir: {exc}"))
             continue
@@ -162,7 +163,7 @@ def lire_journal_retraite(
         except ValueError as exc:
             rejetees.append(LigneRejetee(numero, str(exc)))
             continue
-        lignes.append(LigneAcces(numero, accedant, nir_index, instant))
+        lignes.append(LigneAcces(numero, accedant, nir_index, instant, tuple(nir_anciens)))
     return lignes, rejetees
 
 
@@ -205,7 +206,9 @@ def apparier(lignes: list[LigneAcces], acces: list[AccesRobot], tolerance: float
         par_cle.setdefault((a.robot, a.nir_index), []).append(a)
     candidats: list[tuple[float, int, int, LigneAcces, AccesRobot]] = []
     for ligne in lignes:
-        for a in par_cle.get((ligne.accedant, ligne.nir_index), ()):
+        # Entries journaled before a blind-index rotation hold the index under the old key.
+        trouves = [a for i in (ligne.nir_index, *ligne.nir_anciens) for a in par_cle.get((ligne.accedant, i), ())]
+        for a in trouves:
             ecart = abs((a.horodatage - ligne.horodatage).total_seconds())
             if ecart <= tolerance:
                 candidats.append((ecart, ligne.numero, a.index, ligne, a))

@@ -37,6 +37,7 @@ class Dossier:
     reponse_id: str | None = None
     repondu_le: datetime | None = None
     repondu_en_retard: bool = False
+    nir_cle: str | None = None  # the blind-index key of nir_index
 
     @property
     def prochain_evenement(self) -> datetime | None:
@@ -61,6 +62,7 @@ def ouvrir(
     rappels_avant: tuple[timedelta, ...],
     a_echeance: str,
     nir_index: str | None,
+    nir_cle: str | None = None,
 ) -> Dossier:
     echeance = instant + delai
     rappels = tuple(sorted(echeance - avant for avant in rappels_avant if echeance - avant > instant))
@@ -78,6 +80,7 @@ def ouvrir(
         rappels_envoyes=0,
         statut=OUVERT,
         nir_index=nir_index,
+        nir_cle=nir_cle if nir_index is not None else None,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,20 @@ def cles_jwks(document: dict[str, Any]) -> dict[str, Ed25519PublicKey]:
     return cles
 
 
+def retraits_jwks(document: dict[str, Any]) -> dict[str, int]:
+    """Per key id, when the gateway retired the key (Unix seconds): its private half was
+    destroyed then, so nothing it signs after that instant is the gateway's."""
+    retraits = {}
+    for jwk in document.get("keys", []):
+        quand = jwk.get("retiree_le")
+        if isinstance(quand, str) and "kid" in jwk:
+            try:
+                retraits[jwk["kid"]] = int(datetime.fromisoformat(quand.replace("Z", "+00:00")).timestamp())
+            except ValueError:
+                continue
+    return retraits
+
+
 class ClientPasserelle:
     def __init__(
         self,
@@ -73,6 +88,7 @@ class ClientPasserelle:
         self._http = http or httpx.Client(base_url=url, timeout=timeout)
         self._auth = SignatureRfc9421(cle, keyid, agent, horloge=horloge)
         self._cles_passerelle: dict[str, Ed25519PublicKey] | None = None
+        self._retraits: dict[str, int] = {}
 
     def __enter__(self) -> ClientPasserelle:
         return self
@@ -85,6 +101,7 @@ class ClientPasserelle:
             reponse = self._http.get("/.well-known/jwks.json")
             reponse.raise_for_status()
             self._cles_passerelle = cles_jwks(reponse.json())
+            self._retraits = retraits_jwks(reponse.json())
         return self._cles_passerelle
 
     def verifier_recu(self, reponse: httpx.Response) -> str:
@@ -104,9 +121,13 @@ class ClientPasserelle:
                 raise RecuInvalide(exc.detail) from exc
             if keyid in cles:
                 try:
-                    return verifier_reponse(message, reponse.content, cles[keyid]).keyid
+                    verifiee = verifier_reponse(message, reponse.content, cles[keyid])
                 except Refus as exc:
                     raise RecuInvalide(f"{exc.code}: {exc.detail}") from exc
+                retrait = self._retraits.get(keyid)
+                if retrait is not None and verifiee.created > retrait:
+                    raise RecuInvalide(f"la clé {keyid!r} a été retirée avant la signature de cette réponse")
+                return verifiee.keyid
         raise RecuInvalide(f"la clé {keyid!r} n'est pas publiée par la passerelle")
 
     def _reponse(self, reponse: httpx.Response) -> ReponsePasserelle:

@@ -34,7 +34,7 @@ from passerelle.console.pages import (
 )
 from passerelle.console.session import Session
 from passerelle.erreurs import ErreurChamp, Refus
-from passerelle.journal.recherche import Criteres, Ordre, criteres
+from passerelle.journal.recherche import LONGUEUR_INDEXES, Criteres, Ordre, criteres
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 
@@ -79,7 +79,7 @@ def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[
     au = _instant(valeurs["au"], "au", erreurs)
     if erreurs:
         raise Refus(code="criteres_invalides", detail="un critère de recherche est invalide", erreurs=erreurs)
-    nir_index = _texte(formulaire, "nir_index", 64) if _texte(formulaire, "garder_personne") else ""
+    nir_index = _texte(formulaire, "nir_index", LONGUEUR_INDEXES) if _texte(formulaire, "garder_personne") else ""
     choisis = criteres(
         services.journal,
         nir=_texte(formulaire, "nir", 32) or None,
@@ -100,9 +100,14 @@ def _caches(c: Criteres, valeurs: dict[str, str]) -> dict[str, str]:
     """Hidden fields that carry a search to its next page, its export or its timeline."""
     caches = {nom: valeur for nom, valeur in valeurs.items() if valeur}
     if c.nir_index:
-        caches["nir_index"] = c.nir_index
+        caches["nir_index"] = _personne(c) or ""
         caches["garder_personne"] = "1"
     return caches
+
+
+def _personne(c: Criteres) -> str | None:
+    """The person searched, as carried to the next form: their index under every key."""
+    return ",".join(c.indexes) or None
 
 
 def _vue(octets_index: list[tuple[int, bytes]]) -> list[dict[str, Any]]:
@@ -137,7 +142,7 @@ async def rechercher(request: Request) -> Response:
         )
         return contexte_session(
             services, session, "recherche", "Recherche dans le journal",
-            valeurs=valeurs, personne=choisis.nir_index, decisions=DECISIONS, erreurs=[], ordre=ordre,
+            valeurs=valeurs, personne=_personne(choisis), decisions=DECISIONS, erreurs=[], ordre=ordre,
             resultats=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
             caches=_caches(choisis, valeurs), suite=curseur is not None, vide=choisis.vide(),
         )
@@ -168,7 +173,7 @@ async def _chronologie(request: Request, titre: str, choisis_de: Any, jeton: str
         return contexte_session(
             services, session, "chronologie", titre,
             entrees=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
-            caches=_caches(choisis, {"message": choisis.message or ""}), personne=choisis.nir_index,
+            caches=_caches(choisis, {"message": choisis.message or ""}), personne=_personne(choisis),
         )
 
     try:
@@ -192,7 +197,7 @@ async def chronologie_personne(request: Request) -> Response:
         c = criteres(
             services.journal,
             nir=_texte(formulaire, "nir", 32) or None,
-            nir_index=_texte(formulaire, "nir_index", 64) or None,
+            nir_index=_texte(formulaire, "nir_index", LONGUEUR_INDEXES) or None,
             message=_texte(formulaire, "message", 36) or None,
         )
         if c.nir_index is None and c.message is None:

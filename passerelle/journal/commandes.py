@@ -52,7 +52,7 @@ def sequencer(
     """Intégrer les entrées en attente (un lot) et signer un checkpoint s'il est dû."""
     from datetime import datetime
 
-    from passerelle.journal.sequenceur import IncoherenceJournal, integrer
+    from passerelle.journal.sequenceur import IncoherenceJournal, cosignataires, integrer
     from passerelle.stockage.base import ouvrir
 
     reglages = _reglages(base, config, developpement)
@@ -65,7 +65,8 @@ def sequencer(
                 datetime.now(UTC), lot_max=reglages.sequenceur_lot,
                 toutes_entrees=reglages.checkpoint_toutes_entrees,
                 toutes_secondes=reglages.checkpoint_toutes_secondes, forcer=forcer,
-                cles_anterieures=[c.public_key() for c in secrets.cles_signature.values()],
+                cles_anterieures=list(secrets.publiques_signature().values()),
+                cosignataires=cosignataires(secrets),
             )
     except IncoherenceJournal as exc:
         typer.secho(f"JOURNAL INCOHÉRENT, rien n'a été signé: {exc}", fg=typer.colors.RED, err=True)
@@ -96,7 +97,7 @@ def exporter(
 
     reglages = _reglages(base, config, developpement)
     secrets = _secrets(reglages)
-    cles = cles_verification(secrets.cles_signature, secrets.signature_active, reglages.origine_journal)
+    cles = cles_verification(secrets.publiques_signature(), secrets.signature_active, reglages.origine_journal)
     moteur = ouvrir(reglages.base)
     try:
         manifeste = ecrire_export(moteur, sortie, cles, reglages.origine_journal, datetime.now(UTC))

@@ -75,15 +75,39 @@ def entree_canonique(decision: Decision, cle_index: bytes) -> tuple[bytes, str |
 
 
 class Journal:
-    """Writes decisions; holds the blind-index key so no caller ever handles NIR hashing."""
+    """Writes decisions; holds the blind-index keys so no caller ever handles NIR hashing.
 
-    def __init__(self, cle_index: bytes) -> None:
-        if len(cle_index) < 32:
-            raise ValueError("la clé d'index aveugle doit faire au moins 32 octets")
-        self._cle_index = cle_index
+    Every new index is computed with the active key. The other keys (kept after a rotation) index
+    nothing new: journal entries are immutable, so the entries they indexed stay findable only by
+    recomputing a NIR's index under each of them (:meth:`indexes_nir`, used by searches).
+    """
+
+    def __init__(self, cle_index: bytes | dict[str, bytes], active: str | None = None) -> None:
+        cles = cle_index if isinstance(cle_index, dict) else {"initiale": cle_index}
+        active = active if active is not None else next(iter(cles))
+        if active not in cles:
+            raise ValueError(f"clé d'index aveugle active {active!r} absente")
+        for ident, cle in cles.items():
+            if len(cle) < 32:
+                raise ValueError(f"la clé d'index aveugle {ident!r} doit faire au moins 32 octets")
+        self._cles = dict(cles)
+        self._cle_index = cles[active]
+        self.cle_index_active = active
+
+    @property
+    def cles_index(self) -> tuple[str, ...]:
+        """Ids of the blind-index keys, the active one first."""
+        return (self.cle_index_active, *sorted(k for k in self._cles if k != self.cle_index_active))
 
     def index_nir(self, nir: str) -> str:
         return index_nir(self._cle_index, nir)
+
+    def index_nir_sous(self, cle: str, nir: str) -> str:
+        return index_nir(self._cles[cle], nir)
+
+    def indexes_nir(self, nir: str) -> tuple[str, ...]:
+        """The NIR's index under every key, the active one first: one person, whenever indexed."""
+        return tuple(index_nir(self._cles[k], nir) for k in self.cles_index)
 
     def ecrire(self, connexion: Connection, decision: Decision) -> int:
         """Append one entry in the caller's transaction; return its leaf index."""

@@ -36,6 +36,7 @@ __all__ = [
     "cle_verification_texte",
     "analyser_cle_verification",
     "signer_note",
+    "cosigner_note",
     "verifier_note",
     "analyser_checkpoint",
     "signer_checkpoint",
@@ -184,6 +185,23 @@ def signer_note(texte: str, nom: str, cle: Ed25519PrivateKey) -> str:
     identifiant = id_cle(nom, _publique_brute(cle.public_key()))
     signature = cle.sign(octets)
     return f"{texte}\n{_TIRET}{nom} {_b64(identifiant + signature)}\n"
+
+
+def cosigner_note(note: str, nom: str, cle: Ed25519PrivateKey) -> str:
+    """Add the signature line of another key to a note (same text, one more line).
+
+    During a key rotation the gateway signs each checkpoint with the old and the new key: a
+    verifier holding either one checks it, and learns the other through a note it already trusts.
+    """
+    texte, lignes = _decouper(note)
+    _verifier_nom(nom)
+    identifiant = id_cle(nom, _publique_brute(cle.public_key()))
+    for numero, ligne in enumerate(lignes, start=1):
+        nom_ligne, id_ligne, _ = _analyser_ligne(numero, ligne)
+        if nom_ligne == nom and id_ligne == identifiant:
+            raise NoteInvalide(f"la clé {nom}+{identifiant.hex()} signe déjà la note")
+    signature = cle.sign(texte.encode("utf-8"))
+    return f"{note}{_TIRET}{nom} {_b64(identifiant + signature)}\n"
 
 
 def _decouper(note: str | bytes) -> tuple[str, list[str]]:

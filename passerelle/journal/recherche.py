@@ -35,6 +35,8 @@ from passerelle.stockage.tables import journal
 Ordre = Literal["desc", "asc"]
 LIMITE_MAX = 200
 _INDEX_AVEUGLE = re.compile(r"^[0-9a-f]{64}$")
+INDEXES_MAX = 8  # blind indexes of one person (one per key kept after rotations)
+LONGUEUR_INDEXES = INDEXES_MAX * 65
 _TEXTE_COURT = 256
 
 
@@ -51,6 +53,13 @@ class Criteres:
     message: str | None = None
     du: datetime | None = None
     au: datetime | None = None
+    # The same person under the blind-index keys kept after a rotation: entries journaled before
+    # it hold the old index (entries are immutable), so a person is searched under every key.
+    nir_autres: tuple[str, ...] = ()
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        return () if self.nir_index is None else (self.nir_index, *self.nir_autres)
 
     def en_details(self) -> dict[str, Any]:
         """The criteria as they are journaled: no clear NIR exists here to leak."""
@@ -58,6 +67,9 @@ class Criteres:
         for nom, valeur in asdict(self).items():
             if isinstance(valeur, datetime):
                 details[nom] = horodatage_texte(valeur)
+            elif isinstance(valeur, tuple):
+                if valeur:
+                    details[nom] = list(valeur)
             elif valeur is not None:
                 details[nom] = valeur
         return details
@@ -108,26 +120,30 @@ def criteres(
             return None
         return valeur.strip()
 
-    index_calcule: str | None = None
+    calcules: tuple[str, ...] = ()
     if nir is not None and nir.strip():
         try:
-            index_calcule = journal_.index_nir(normaliser_nir(nir))
+            calcules = journal_.indexes_nir(normaliser_nir(nir))
         except ValueError as exc:
             erreurs.append(ErreurChamp("nir", str(exc)))
     if nir_index is not None and nir_index.strip():
-        if not _INDEX_AVEUGLE.fullmatch(nir_index.strip()):
-            erreurs.append(ErreurChamp("nir_index", "index aveugle attendu: 64 caractères hexadécimaux minuscules"))
-        elif index_calcule is not None and index_calcule != nir_index.strip():
+        donnes = tuple(dict.fromkeys(i.strip() for i in nir_index.split(",") if i.strip()))
+        if not donnes or len(donnes) > INDEXES_MAX or not all(_INDEX_AVEUGLE.fullmatch(i) for i in donnes):
+            erreurs.append(ErreurChamp(
+                "nir_index", f"index aveugle attendu: 64 caractères hexadécimaux minuscules (au plus {INDEXES_MAX}, "
+                "séparés par des virgules: une même personne sous plusieurs clés)"))
+        elif calcules and not set(donnes) <= set(calcules):
             erreurs.append(ErreurChamp("nir_index", "ne pas donner à la fois un NIR et un autre index aveugle"))
-        else:
-            index_calcule = nir_index.strip()
+        elif not calcules:
+            calcules = donnes
     if du is not None and au is not None and au <= du:
         erreurs.append(ErreurChamp("au", "la fin de période (exclue) doit suivre son début"))
     for nom, instant in (("du", du), ("au", au)):
         if instant is not None and instant.tzinfo is None:
             erreurs.append(ErreurChamp(nom, "préciser le fuseau (Z pour UTC)"))
     resultat = Criteres(
-        nir_index=index_calcule,
+        nir_index=calcules[0] if calcules else None,
+        nir_autres=calcules[1:],
         organisme=texte("organisme", organisme),
         agent=texte("agent", agent),
         robot=texte("robot", robot),
@@ -168,8 +184,10 @@ def lire_curseur(texte: str | None, ordre: Ordre) -> int | None:
 
 def _filtres_communs(c: Criteres) -> list[sa.ColumnElement[bool]]:
     filtres: list[sa.ColumnElement[bool]] = []
+    if c.nir_autres:
+        filtres.append(journal.c.nir_index.in_(c.indexes))
     for colonne, valeur in (
-        (journal.c.nir_index, c.nir_index),
+        (journal.c.nir_index, None if c.nir_autres else c.nir_index),
         (journal.c.agent, c.agent),
         (journal.c.robot, c.robot),
         (journal.c.flux, c.flux),

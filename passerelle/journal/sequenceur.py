@@ -20,7 +20,7 @@ Two safety rules hold whatever happens to the database:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,6 +49,7 @@ from passerelle.journal.note import (
     NoteInvalide,
     analyser_checkpoint,
     cle_verification_texte,
+    cosigner_note,
     signer_checkpoint,
     verifier_note,
 )
@@ -56,6 +57,7 @@ from passerelle.journal.preuves import lecteur, lire_noeuds, taille_integree
 from passerelle.stockage.tables import journal, journal_checkpoints, journal_integration
 
 if TYPE_CHECKING:
+    from passerelle.secrets_deploiement import SecretsDeploiement
     from passerelle.services import Services
 
 __all__ = [
@@ -237,12 +239,15 @@ def integrer(
     toutes_secondes: float = 10.0,
     forcer: bool = False,
     cles_anterieures: Sequence[Ed25519PublicKey] = (),
+    cosignataires: Sequence[Ed25519PrivateKey] = (),
 ) -> Integration:
     """One sequencing step in the caller's transaction (which must be a write transaction).
 
     ``forcer`` signs as soon as anything new is integrated (an operator before an export).
     ``cles_anterieures``: public keys of earlier signing keys, so that the last checkpoint is
-    still checked after a key rotation.
+    still checked after a key rotation. ``cosignataires``: the other signing keys still held
+    during a rotation's overlap; each checkpoint then carries their signature too, so that a
+    verifier who knows only the old key can check the checkpoints that introduce the new one.
     """
     if not _verrouiller(connexion):
         return Integration(verrou=False, taille_avant=-1, taille=-1)
@@ -271,6 +276,8 @@ def integrer(
         _garde_coherence(connexion, dernier, arbre)
     checkpoint = Checkpoint(origine, arbre.taille, arbre.racine())
     note = signer_checkpoint(checkpoint, nom_note, journal_cle_signature)
+    for autre in cosignataires:
+        note = cosigner_note(note, nom_note, autre)
     connexion.execute(
         sa.insert(journal_checkpoints).values(
             taille=checkpoint.taille, racine=checkpoint.racine, note=note, signe_le=instant
@@ -279,14 +286,18 @@ def integrer(
     return Integration(verrou=True, taille_avant=avant, taille=arbre.taille, checkpoint=checkpoint, note=note)
 
 
-def cles_verification(cles: dict[str, Ed25519PrivateKey], active: str, nom: str) -> list[str]:
+def cles_verification(
+    cles: Mapping[str, Ed25519PrivateKey | Ed25519PublicKey], active: str, nom: str
+) -> list[str]:
     """Note verifier keys of every gateway key, the active one first.
 
-    Older keys stay listed so that checkpoints signed before a rotation can still be checked.
+    Older keys — retired ones too, of which only the public half remains — stay listed so that
+    checkpoints signed before a rotation can still be checked.
     """
     ordre = [active, *sorted(k for k in cles if k != active)]
+    publiques = {k: c.public_key() if isinstance(c, Ed25519PrivateKey) else c for k, c in cles.items()}
     return [
-        cle_verification_texte(nom, cles[k].public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        cle_verification_texte(nom, publiques[k].public_bytes(Encoding.Raw, PublicFormat.Raw))
         for k in ordre
     ]
 
@@ -308,8 +319,14 @@ def sequencer(services: Services, *, forcer: bool = False) -> Integration:
             toutes_entrees=reglages.checkpoint_toutes_entrees,
             toutes_secondes=reglages.checkpoint_toutes_secondes,
             forcer=forcer,
-            cles_anterieures=[c.public_key() for c in services.secrets.cles_signature.values()],
+            cles_anterieures=list(services.secrets.publiques_signature().values()),
+            cosignataires=cosignataires(services.secrets),
         )
+
+
+def cosignataires(secrets: SecretsDeploiement) -> list[Ed25519PrivateKey]:
+    """The signing keys other than the active one (a rotation's overlap), in id order."""
+    return [secrets.cles_signature[k] for k in sorted(secrets.cles_signature) if k != secrets.signature_active]
 
 
 async def sequencer_periodiquement(services: Services) -> None:

@@ -42,9 +42,15 @@ def _texte(valeur: object) -> str | None:
     return valeur if isinstance(valeur, str) and valeur else None
 
 
-def _contenu(services: Services, demande: messages.LigneMessage) -> dict[str, Any]:
+def _contenu(services: Services, demande: messages.LigneMessage) -> dict[str, Any] | None:
     """The stored payload of the request being answered, for the rules that compare the answer
-    with it (periods asked, amount available); decrypted in memory only, never logged."""
+    with it (periods asked, amount available); decrypted in memory only, never logged.
+
+    None once purged: the rules that need it are those of requests opening a case, and a
+    request's payload is kept while its case is open (conservation/purge.py); an answer to a
+    purged request without such rules (a late notification-retraite) is still taken."""
+    if demande.purge:
+        return None
     return json.loads(services.coffre.dechiffrer(demande.contenu, demande.id.encode("ascii")))
 
 
@@ -166,7 +172,7 @@ def examiner(
     trace.nir = valide.nir
     verifier_champs_emis(autorisation.habilitation, valide.donnees)
     nir_index = services.journal.index_nir(valide.nir) if valide.nir else None
-    if demande is not None and demande.nir_index != nir_index:
+    if demande is not None and not _meme_personne(services, demande, valide.nir, nir_index):
         raise RefusValidation(
             "nir_incoherent", f"le NIR de ce message n'est pas celui du message {demande.id} auquel il répond"
         )
@@ -181,6 +187,16 @@ def examiner(
         demande=demande,
         instant=instant,
     )
+
+
+def _meme_personne(services: Services, demande: messages.LigneMessage, nir: str | None, nir_index: str | None) -> bool:
+    """The answer is about the request's person. The request may have been indexed under an
+    earlier blind-index key (rotation under way): then its NIR is indexed under each key."""
+    if demande.nir_index == nir_index or nir is None or demande.nir_index is None:
+        return demande.nir_index == nir_index
+    if demande.nir_cle == services.journal.cle_index_active:
+        return False
+    return demande.nir_index in services.journal.indexes_nir(nir)
 
 
 def inscrire(
@@ -247,6 +263,7 @@ def inscrire(
         instant=instant,
         journal_index=journal_index,
         nir_index=examen.nir_index,
+        nir_cle=services.journal.cle_index_active if examen.nir_index else None,
         reference=_texte(getattr(valide.modele, "reference", None)),
         en_reponse_a=demande.id if demande else None,
         regles_version=valide.regles_version,
@@ -271,6 +288,7 @@ def inscrire(
                 rappels_avant=habilitation.rappels,
                 a_echeance=examen.definition.a_echeance,
                 nir_index=examen.nir_index,
+                nir_cle=services.journal.cle_index_active,
             ),
         )
     return Acceptation(

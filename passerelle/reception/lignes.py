@@ -30,9 +30,17 @@ from typing import Any, BinaryIO
 from passerelle.catalogue.colonnes import Correspondance, EnteteInvalide, correspondance
 from passerelle.catalogue.texte import CODE as TEXTE_INVALIDE
 from passerelle.erreurs import ErreurChamp, Refus, RefusValidation
+from passerelle.stockage.tampons import Tampon
 
 BOM = b"\xef\xbb\xbf"
 MORCEAU = 1 << 16  # what is read at a time while skipping an over-long line
+
+
+Source = Tampon | Path  # the spooled body, encrypted (a plain file: benchmarks and tests only)
+
+
+def _ouvrir(source: Source) -> BinaryIO:
+    return source.open("rb") if isinstance(source, Path) else source.ouvrir()  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,9 @@ def _vide() -> Refus:
     return Refus(code="ligne_vide", detail="ligne vide: un message par ligne")
 
 
-def lignes_ndjson(chemin: Path, limite: int, deja: int = 0) -> Iterator[Ligne]:
+def lignes_ndjson(chemin: Source, limite: int, deja: int = 0) -> Iterator[Ligne]:
     """The lines after the first ``deja`` (already decided by an earlier run of the batch)."""
-    with chemin.open("rb") as fichier:
+    with _ouvrir(chemin) as fichier:
         for numero, contenu in lignes_physiques(fichier, limite):
             if numero <= deja:
                 continue
@@ -126,10 +134,10 @@ class EnteteCsv:
     table: Correspondance
 
 
-def lire_entete(chemin: Path, modele: Any, limite: int) -> EnteteCsv:
+def lire_entete(chemin: Source, modele: Any, limite: int) -> EnteteCsv:
     """The header (annex-1 column names) mapped onto the flux, or ``entete_csv_invalide``."""
     _assez_grand(limite)
-    with chemin.open("rb") as fichier:
+    with _ouvrir(chemin) as fichier:
         premiere = next(lignes_physiques(fichier, limite), None)
     if premiere is None:
         raise _refus_entete("fichier vide: la première ligne nomme les colonnes (noms de l'annexe 1)")
@@ -193,10 +201,10 @@ def _ligne_csv(numero: int, contenu: bytes | None, entete: EnteteCsv, limite: in
     return Ligne(numero, json.dumps(entete.table.donnees(valeurs), ensure_ascii=False).encode("utf-8"))
 
 
-def lignes_csv(chemin: Path, modele: Any, limite: int, deja: int = 0) -> Iterator[Ligne]:
+def lignes_csv(chemin: Source, modele: Any, limite: int, deja: int = 0) -> Iterator[Ligne]:
     """Rows as the JSON object each would be, after the first ``deja``."""
     entete = lire_entete(chemin, modele, limite)
-    with chemin.open("rb") as fichier:
+    with _ouvrir(chemin) as fichier:
         for physique, contenu in lignes_physiques(fichier, limite):
             numero = physique - 1
             if numero >= 1 and numero > deja:

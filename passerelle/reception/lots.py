@@ -1,7 +1,8 @@
 """Batches: many messages of one flux in one signed request, each line decided alone.
 
 The body is spooled to disk while its digest is computed, so a national yearly batch never
-sits whole in memory; once the signature and digest hold, lines are read back one by one
+sits whole in memory — encrypted under a key held in memory for the request only
+(``stockage/tampons.py``); once the signature and digest hold, lines are read back one by one
 (:mod:`passerelle.reception.lignes`, bounded whatever a line holds) and each goes through the
 very acceptance of a single message, its refusal journaled like one.
 Lines are committed in chunks; the batch key records how far it went, so a batch sent again
@@ -16,7 +17,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from passerelle.erreurs import Conflit, Introuvable, Refus, RefusValidation, cit
 from passerelle.journal.ecriture import Decision
 from passerelle.reception.acceptation import accepter
 from passerelle.reception.depot import verifier_cle_idempotence
-from passerelle.reception.lignes import Ligne, lignes_csv, lignes_ndjson, lire_entete
+from passerelle.reception.lignes import Ligne, Source, lignes_csv, lignes_ndjson, lire_entete
 from passerelle.reception.transaction import Trace, authentifier_appelant, decision_de_refus, executer
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
@@ -63,7 +63,7 @@ class ResultatLot:
     resume: dict[str, Any]
 
 
-def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Path, format_: str,
+def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source, format_: str,
             flux: str, cle: str | None, instant: datetime) -> tuple[Appelant, EtatLot]:
     empreinte = empreinte_de(hache)
 
@@ -113,7 +113,7 @@ def _tranche(services: Services, connexion: Connection, trace: Trace, appelant: 
     return resultats, acceptees, refusees
 
 
-def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Path,
+def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source,
                 flux: str, cle: str | None, format_: str) -> ResultatLot:
     instant = services.horloge()
     trace.flux = flux

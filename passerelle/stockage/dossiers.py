@@ -27,6 +27,7 @@ def _valeurs(dossier: Dossier) -> dict[str, object]:
         "statut": dossier.statut,
         "prochain_evenement": dossier.prochain_evenement,
         "nir_index": dossier.nir_index,
+        "nir_cle": dossier.nir_cle,
         "reponse_id": dossier.reponse_id,
         "repondu_le": dossier.repondu_le,
         "repondu_en_retard": dossier.repondu_en_retard,
@@ -57,6 +58,7 @@ def _dossier(row: sa.Row) -> Dossier:
         reponse_id=m["reponse_id"],
         repondu_le=_utc(m["repondu_le"]) if m["repondu_le"] is not None else None,
         repondu_en_retard=m["repondu_en_retard"],
+        nir_cle=m["nir_cle"],
     )
 
 

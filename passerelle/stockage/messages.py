@@ -43,6 +43,12 @@ class LigneMessage:
     regles_version: str | None
     remise: str = REMISE_BOITE
     convention: str | None = None  # under which it was accepted (None: the gateway's own notices)
+    nir_cle: str | None = None  # the blind-index key of ``nir_index``
+    purge_le: datetime | None = None  # payload destroyed then (retention): ``contenu`` is empty
+
+    @property
+    def purge(self) -> bool:
+        return self.purge_le is not None
 
 
 def _ligne(row: sa.Row) -> LigneMessage:
@@ -63,11 +69,13 @@ def _ligne(row: sa.Row) -> LigneMessage:
         statut=m["statut"],
         acquitte_le=m["acquitte_le"],
         acquitte_par=m["acquitte_par"],
-        contenu=Chiffre(m["cle_chiffrement"], m["contenu"]),
+        contenu=Chiffre(m["cle_chiffrement"], m["contenu"], m["cle_donnees"]),
         journal_index=m["journal_index"],
         regles_version=m["regles_version"],
         remise=m["remise"],
         convention=m["convention"],
+        nir_cle=m["nir_cle"],
+        purge_le=m["purge_le"],
     )
 
 
@@ -92,6 +100,8 @@ def inserer(connexion: Connection, ligne: LigneMessage) -> None:
             statut=ligne.statut,
             contenu=ligne.contenu.octets,
             cle_chiffrement=ligne.contenu.cle,
+            cle_donnees=ligne.contenu.cle_donnees,
+            nir_cle=ligne.nir_cle,
             journal_index=ligne.journal_index,
             regles_version=ligne.regles_version,
             remise=ligne.remise,

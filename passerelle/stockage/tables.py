@@ -41,12 +41,21 @@ messages = sa.Table(
     sa.Column("acquitte_par", sa.String(256)),
     sa.Column("contenu", sa.LargeBinary, nullable=False),
     sa.Column("cle_chiffrement", sa.String(64), nullable=False),
+    # The message's own data key, wrapped by the at-rest key ``cle_chiffrement`` (stockage/
+    # chiffrement.py); None for rows written before envelopes, and once purged (crypto-shredding).
+    sa.Column("cle_donnees", sa.LargeBinary),
     sa.Column("journal_index", sa.BigInteger, nullable=False),
     sa.Column("regles_version", sa.String(64)),
     # The convention under which it was accepted: what each receiving profile may read of it
     # (minimisation) is that convention's habilitation (passerelle/habilitations/minimisation.py).
     sa.Column("convention", sa.String(64)),
+    # Which blind-index key computed ``nir_index`` (None: written before key ids existed).
+    sa.Column("nir_cle", sa.String(64)),
+    # When its payload was destroyed (conservation/purge.py); its metadata and history remain.
+    sa.Column("purge_le", Horodatage),
     sa.Index("ix_messages_boite_remise", "destinataire", "remise", "statut", "seq"),
+    # The purge's candidates: not yet purged, acknowledged or delivered, oldest first.
+    sa.Index("ix_messages_a_purger", "purge_le", "statut", "acquitte_le"),
 )
 
 nonces = sa.Table(
@@ -67,7 +76,7 @@ idempotence = sa.Table(
     sa.Column("statut_http", sa.Integer, nullable=False),
     sa.Column("corps", sa.LargeBinary, nullable=False),
     sa.Column("entetes", sa.Text, nullable=False),
-    sa.Column("cree_le", Horodatage, nullable=False),
+    sa.Column("cree_le", Horodatage, nullable=False, index=True),
 )
 
 journal = sa.Table(
@@ -196,7 +205,7 @@ lots = sa.Table(
     sa.Column("refusees", sa.BigInteger, nullable=False),
     sa.Column("termine", sa.Boolean, nullable=False),
     sa.Column("cree_le", Horodatage, nullable=False),
-    sa.Column("modifie_le", Horodatage, nullable=False),
+    sa.Column("modifie_le", Horodatage, nullable=False, index=True),
 )
 
 # Per-line results of a batch, a compressed NDJSON slice per committed chunk.
@@ -228,6 +237,7 @@ dossiers = sa.Table(
     sa.Column("statut", sa.String(16), nullable=False),
     sa.Column("prochain_evenement", Horodatage),
     sa.Column("nir_index", sa.String(64)),
+    sa.Column("nir_cle", sa.String(64)),  # blind-index key of nir_index, as for messages
     sa.Column("reponse_id", sa.String(36)),
     sa.Column("repondu_le", Horodatage),
     sa.Column("repondu_en_retard", sa.Boolean, nullable=False, server_default=sa.false()),
