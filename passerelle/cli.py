@@ -51,8 +51,10 @@ def serve(
     secrets: Optional[Path] = typer.Option(None, "--secrets", help="fichier de secrets (défaut: PASSERELLE_SECRETS)"),
 ) -> None:
     """Démarrer la passerelle (SQLite et config/ par défaut)."""
-    import uvicorn
+    from pydantic import ValidationError
     from sqlalchemy.engine import make_url
+
+    from passerelle.serveur.lancement import configuration, servir
 
     from passerelle.stockage.base import normaliser_url
 
@@ -65,14 +67,18 @@ def serve(
     for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config), ("secrets", secrets)):
         if valeur is not None:
             surcharges[nom] = valeur
-    reglages = Reglages(**surcharges)
+    try:
+        reglages = Reglages(**surcharges)
+    except ValidationError as exc:
+        _erreur(f"démarrage refusé: réglage invalide: {exc}")
     try:
         application = create_app(reglages)
     except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
         _erreur(f"démarrage refusé: {exc}")
     base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
     typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {base_affichee})", err=True)
-    uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False)
+    metriques = application.state.services.metriques
+    servir(configuration(application, reglages, signaler=metriques.signaler_refus_serveur))
 
 
 # --- clés -------------------------------------------------------------------------------------
