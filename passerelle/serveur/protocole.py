@@ -41,6 +41,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from passerelle.api.requetes import REQUETE_ID_PROPOSE
 from passerelle.erreurs import Refus
 from passerelle.serveur import limites as L
 
@@ -242,6 +243,22 @@ class ProtocoleBorne(HttpToolsProtocol):
                 echeance.cancel()
         self._echeance_tete = self._echeance_corps = None
 
+    def _identifiant(self, cycle: Any) -> str:
+        """A body refused mid-way keeps the id the application gave its request; a head keeps
+        the ``X-Request-Id`` it proposed (nginx sets one) if it was read; else a new one."""
+        if self._corps and cycle is not None:
+            donne = cycle.scope.get("state", {}).get("requete_id")
+            if donne:
+                return str(donne)
+        if not self._corps and self._commencee and self.headers:
+            for nom, valeur in self.headers:
+                if nom == b"x-request-id":
+                    propose = valeur.decode("latin-1")
+                    if REQUETE_ID_PROPOSE.match(propose):
+                        return propose
+                    break
+        return L.nouvel_identifiant()
+
     # --- refusal ------------------------------------------------------------------------------
 
     def _refuser(self, refus: Refus) -> None:
@@ -260,9 +277,7 @@ class ProtocoleBorne(HttpToolsProtocol):
             # The application gets a disconnect; whatever it would still send is dropped.
             cycle.disconnected = True
             cycle.message_event.set()
-        # A body refused mid-way keeps the id the application gave the request (one id in the logs).
-        etat = cycle.scope.get("state", {}) if cycle is not None and self._corps else {}
-        requete_id = etat.get("requete_id") or L.nouvel_identifiant()
+        requete_id = self._identifiant(cycle)
         if ecrire and not self.transport.is_closing():
             self.transport.write(L.reponse_brute(refus, requete_id, self.server_state.default_headers))
             journal_technique.info("requete", requete=requete_id, methode=None, route=None,

@@ -138,12 +138,13 @@ def test_entete_juste_sous_la_limite_arrivant_par_petits_morceaux(serveur: Serve
 
 
 def test_101_champs_d_en_tete_refuses_100_acceptes(serveur: Serveur) -> None:
-    def avec(n: int) -> bytes:  # Host and Connection, plus n - 2 others
-        return _tete("/sante", *((f"X-Champ-{i}", "a") for i in range(n - 2)))
+    def avec(n: int) -> bytes:  # Host, X-Request-Id and Connection, plus n - 3 others
+        return _tete("/sante", ("X-Request-Id", "essai-champs-0001"), *((f"X-Champ-{i}", "a") for i in range(n - 3)))
 
     assert echanger(serveur.port, avec(ENTETES_MAX)).statut == 200
     probleme = _verifier_probleme(echanger(serveur.port, avec(ENTETES_MAX + 1)), 431, "entetes_trop_nombreux")
     assert str(ENTETES_MAX) in probleme["detail"]
+    assert probleme["requete"] == "essai-champs-0001"  # the id the caller (or nginx) proposed
 
 
 def test_cible_trop_longue_414(serveur: Serveur) -> None:
