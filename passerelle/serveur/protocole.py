@@ -202,7 +202,9 @@ class ProtocoleBorne(HttpToolsProtocol):
         if self._rejetee or self.transport.is_closing():
             return
         if self._en_tete:
-            if self._echeance_tete is None:
+            # Only once bytes of the next head arrived: between two requests the keep-alive
+            # timeout is uvicorn's, and a head's delay starts with its own first byte.
+            if self._echeance_tete is None and (self._octets_tete or self._commencee):
                 self._echeance_tete = self.loop.call_later(self.limites.delai_entetes, self._tete_expiree)
         elif self._corps and self._echeance_corps is None:
             self._echeance_corps = self.loop.call_later(self.limites.delai_corps, self._corps_expire)

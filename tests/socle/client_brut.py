@@ -75,3 +75,23 @@ def echanger(port: int, *morceaux: bytes, pause: float = 0.0, delai: float = 15.
 def requete(methode: str, cible: str, entetes: list[tuple[str, str]], corps: bytes = b"") -> bytes:
     lignes = [f"{methode} {cible} HTTP/1.1", *(f"{n}: {v}" for n, v in entetes)]
     return ("\r\n".join(lignes) + "\r\n\r\n").encode("latin-1") + corps
+
+
+def lire_une_reponse(prise: socket.socket) -> ReponseBrute:
+    """One response on a kept-alive connection (``Content-Length`` framing), the connection left open."""
+    debut = time.monotonic()
+    recu = b""
+    while b"\r\n\r\n" not in recu:
+        morceau = prise.recv(65536)
+        if not morceau:
+            return ReponseBrute(None, duree=time.monotonic() - debut, fermee=True)
+        recu += morceau
+    tete, _, corps = recu.partition(b"\r\n\r\n")
+    lignes = tete.decode("latin-1").split("\r\n")
+    entetes = {n.strip().lower(): v.strip() for n, _, v in (ligne.partition(":") for ligne in lignes[1:])}
+    while len(corps) < int(entetes.get("content-length", "0")):
+        morceau = prise.recv(65536)
+        if not morceau:
+            break
+        corps += morceau
+    return ReponseBrute(int(lignes[0].split()[1]), entetes, corps, time.monotonic() - debut)

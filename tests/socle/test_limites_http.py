@@ -29,7 +29,7 @@ from passerelle.annuaire.gestion import ajouter_cle
 from passerelle.signature.signature import signer_requete
 from tests.catalogue.exemples import exemple_rdc
 from tests.crash.outillage import Base, PasserelleProcessus, port_libre
-from tests.socle.client_brut import connecter, echanger, lire_reponse, requete
+from tests.socle.client_brut import connecter, echanger, lire_reponse, lire_une_reponse, requete
 
 RACINE = Path(__file__).resolve().parents[2]
 DELAI = 2.0  # PASSERELLE_DELAI_ENTETES and PASSERELLE_DELAI_CORPS of the process under test
@@ -180,6 +180,20 @@ def test_en_tete_octet_par_octet_408(serveur: Serveur) -> None:
     _verifier_probleme(reponse, 408, "delai_entetes_depasse")
     assert DELAI - 0.1 <= reponse.duree < 10 * DELAI  # the loop's timers have a millisecond grain
     assert serveur.sante() == 200
+
+
+def test_delai_d_un_en_tete_compte_depuis_son_premier_octet(serveur: Serveur) -> None:
+    """On a kept-alive connection, the next head has its whole delay from its own first byte,
+    not from the end of the previous request (the pause between them is keep-alive's)."""
+    tete = requete("GET", "/sante", [("Host", "127.0.0.1")])
+    with connecter(serveur.port) as prise:
+        prise.sendall(tete)
+        assert lire_une_reponse(prise).statut == 200
+        time.sleep(0.75 * DELAI)  # idle, under uvicorn's keep-alive timeout (5 s)
+        prise.sendall(tete[:20])
+        time.sleep(0.5 * DELAI)  # the head takes half its delay
+        prise.sendall(tete[20:])
+        assert lire_une_reponse(prise).statut == 200
 
 
 def test_connexion_muette_fermee_sans_reponse(serveur: Serveur) -> None:
