@@ -88,7 +88,8 @@ class ProtocoleBorne(HttpToolsProtocol):
         self._corps = False  # head complete, message not yet
         self._dernier_octet = 0.0  # loop time of the last body read
         self._decision: Refus | None = None
-        self._rejetee = False  # a refusal was written: the connection only drains, then closes
+        self._rejetee = False  # a refusal was decided: the connection only drains, then closes
+        self._differe: tuple[Refus, str] | None = None  # written once earlier responses are out
         self._echeance_tete: asyncio.TimerHandle | None = None
         self._echeance_corps: asyncio.TimerHandle | None = None
         self._fermeture: asyncio.TimerHandle | None = None
@@ -271,26 +272,40 @@ class ProtocoleBorne(HttpToolsProtocol):
         self._annuler_echeances()
         self._unset_keepalive_if_required()
         cycle = self.cycle
-        if self._corps:  # this request's body: answer unless the application already began to
-            ecrire = cycle is not None and not cycle.response_started
-        else:  # a head: answer unless an earlier request (pipelining) is still being answered
-            ecrire = cycle is None or cycle.response_complete
-        if cycle is not None and not cycle.response_complete:
-            # The application gets a disconnect; whatever it would still send is dropped.
+        requete_id = self._identifiant(cycle)
+        if self.signaler is not None:
+            self.signaler(refus.code)
+        en_cours = cycle is not None and not cycle.response_complete
+        if not self._corps and en_cours:
+            # A head refused while earlier requests of this connection (pipelining) are still
+            # being answered: their responses go first, this one after (on_response_complete).
+            self._differe = (refus, requete_id)
+            return
+        ecrire = not self._corps or (cycle is not None and not cycle.response_started)
+        if en_cours:
+            # This request's application gets a disconnect; whatever it would still send is dropped.
+            assert cycle is not None
             cycle.disconnected = True
             cycle.message_event.set()
-        requete_id = self._identifiant(cycle)
-        if ecrire and not self.transport.is_closing():
+        self._conclure(refus if ecrire else None, requete_id)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._differe is not None and not self.pipeline and (self.cycle is None or self.cycle.response_complete):
+            refus, requete_id = self._differe
+            self._differe = None
+            self._unset_keepalive_if_required()
+            self._conclure(refus, requete_id)
+
+    def _conclure(self, refus: Refus | None, requete_id: str) -> None:
+        """Write the refusal (if any), stop sending (FIN), drop what still comes, then close."""
+        if self.transport.is_closing():
+            return
+        if refus is not None:
             self.transport.write(L.reponse_brute(refus, requete_id, self.server_state.default_headers))
             journal_technique.info("requete", requete=requete_id, methode=None, route=None,
                                    statut=refus.statut, code=refus.code)
-        if self.signaler is not None:
-            self.signaler(refus.code)
-        if self.transport.is_closing():
-            return
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.flow.resume_reading()
         self._fermeture = self.loop.call_later(self.limites.attente_fermeture, self.transport.close)
-
-

@@ -77,21 +77,31 @@ def requete(methode: str, cible: str, entetes: list[tuple[str, str]], corps: byt
     return ("\r\n".join(lignes) + "\r\n\r\n").encode("latin-1") + corps
 
 
-def lire_une_reponse(prise: socket.socket) -> ReponseBrute:
-    """One response on a kept-alive connection (``Content-Length`` framing), the connection left open."""
-    debut = time.monotonic()
-    recu = b""
-    while b"\r\n\r\n" not in recu:
-        morceau = prise.recv(65536)
-        if not morceau:
-            return ReponseBrute(None, duree=time.monotonic() - debut, fermee=True)
-        recu += morceau
-    tete, _, corps = recu.partition(b"\r\n\r\n")
-    lignes = tete.decode("latin-1").split("\r\n")
-    entetes = {n.strip().lower(): v.strip() for n, _, v in (ligne.partition(":") for ligne in lignes[1:])}
-    while len(corps) < int(entetes.get("content-length", "0")):
-        morceau = prise.recv(65536)
-        if not morceau:
-            break
-        corps += morceau
-    return ReponseBrute(int(lignes[0].split()[1]), entetes, corps, time.monotonic() - debut)
+class Reponses:
+    """Responses one by one on a kept-alive connection (``Content-Length`` framing), the
+    connection left open; what arrives past one response is kept for the next."""
+
+    def __init__(self, prise: socket.socket) -> None:
+        self.prise = prise
+        self.tampon = b""
+
+    def _lire(self) -> bool:
+        morceau = self.prise.recv(65536)
+        self.tampon += morceau
+        return bool(morceau)
+
+    def suivante(self) -> ReponseBrute:
+        debut = time.monotonic()
+        while b"\r\n\r\n" not in self.tampon:
+            if not self._lire():
+                return ReponseBrute(None, duree=time.monotonic() - debut, fermee=True)
+        tete, _, reste = self.tampon.partition(b"\r\n\r\n")
+        lignes = tete.decode("latin-1").split("\r\n")
+        entetes = {n.strip().lower(): v.strip() for n, _, v in (ligne.partition(":") for ligne in lignes[1:])}
+        longueur = int(entetes.get("content-length", "0"))
+        while len(reste) < longueur:
+            if not self._lire():
+                break
+            reste = self.tampon.partition(b"\r\n\r\n")[2]
+        self.tampon = reste[longueur:]
+        return ReponseBrute(int(lignes[0].split()[1]), entetes, reste[:longueur], time.monotonic() - debut)

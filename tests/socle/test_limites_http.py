@@ -29,7 +29,7 @@ from passerelle.annuaire.gestion import ajouter_cle
 from passerelle.signature.signature import signer_requete
 from tests.catalogue.exemples import exemple_rdc
 from tests.crash.outillage import Base, PasserelleProcessus, port_libre
-from tests.socle.client_brut import connecter, echanger, lire_reponse, lire_une_reponse, requete
+from tests.socle.client_brut import Reponses, connecter, echanger, lire_reponse, requete
 
 RACINE = Path(__file__).resolve().parents[2]
 DELAI = 2.0  # PASSERELLE_DELAI_ENTETES and PASSERELLE_DELAI_CORPS of the process under test
@@ -137,6 +137,21 @@ def test_entete_juste_sous_la_limite_arrivant_par_petits_morceaux(serveur: Serve
     assert echanger(serveur.port, *morceaux, pause=0.05).statut == 200
 
 
+def test_requetes_en_file_la_reponse_d_avant_puis_le_refus(serveur: Serveur) -> None:
+    """Pipelining: a too-large head sent right behind an honest request, in one write. The
+    honest request is answered, then the refusal, then the connection closes."""
+    honnete = requete("GET", "/sante", [("Host", "127.0.0.1")])
+    enorme = requete("GET", "/sante", [("Host", "127.0.0.1"), ("X-Enorme", "a" * (4 * TAILLE_MAX_ENTETES))])
+    with connecter(serveur.port) as prise:
+        prise.sendall(honnete + enorme)
+        reponses = Reponses(prise)
+        premiere = reponses.suivante()
+        assert premiere.statut == 200 and json.loads(premiere.corps)["statut"] == "ok"
+        seconde = reponses.suivante()
+        assert seconde.statut == 431 and json.loads(seconde.corps)["code"] == "entetes_trop_volumineux"
+        assert reponses.tampon == b"" and prise.recv(1) == b""  # then closed
+
+
 def test_101_champs_d_en_tete_refuses_100_acceptes(serveur: Serveur) -> None:
     def avec(n: int) -> bytes:  # Host, X-Request-Id and Connection, plus n - 3 others
         return _tete("/sante", ("X-Request-Id", "essai-champs-0001"), *((f"X-Champ-{i}", "a") for i in range(n - 3)))
@@ -187,13 +202,14 @@ def test_delai_d_un_en_tete_compte_depuis_son_premier_octet(serveur: Serveur) ->
     not from the end of the previous request (the pause between them is keep-alive's)."""
     tete = requete("GET", "/sante", [("Host", "127.0.0.1")])
     with connecter(serveur.port) as prise:
+        reponses = Reponses(prise)
         prise.sendall(tete)
-        assert lire_une_reponse(prise).statut == 200
+        assert reponses.suivante().statut == 200
         time.sleep(0.75 * DELAI)  # idle, under uvicorn's keep-alive timeout (5 s)
         prise.sendall(tete[:20])
         time.sleep(0.5 * DELAI)  # the head takes half its delay
         prise.sendall(tete[20:])
-        assert lire_une_reponse(prise).statut == 200
+        assert reponses.suivante().statut == 200
 
 
 def test_connexion_muette_fermee_sans_reponse(serveur: Serveur) -> None:
