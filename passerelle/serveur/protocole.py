@@ -25,7 +25,8 @@ reads the answer rather than a connection reset.
 Between requests the keep-alive timeout stays uvicorn's. A request that begins in the same read
 as the end of the previous one (pipelining, which ordinary clients do not do) has its first read
 uncounted, at most one read (256 KiB) past the budget, and its head is checked again, by its
-parsed size, when it ends.
+parsed size, when it ends; a head refused behind requests still being answered is answered
+after them, in order.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class ProtocoleBorne(HttpToolsProtocol):
                 self.handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
+        """uvicorn's text/plain 400, should anything still call it: the problem document instead."""
         self._refuser(L.requete_malformee())
 
     # --- parser callbacks ---------------------------------------------------------------------
