@@ -4,7 +4,8 @@
 Measures ``POST /v1/flux/rdc`` → 202 + signed receipt (RFC 9421 parsing, Content-Digest, replay
 cache, directory, convention, validation, encryption, journal, durable commit, receipt) against
 ``bench/verification_seule.py``, a bare FastAPI route that only checks an Ed25519 signature over
-the body. Both run as real ``uvicorn`` processes with the same options; rounds alternate
+the body. Both run as real ``uvicorn`` processes built by ``passerelle.serveur`` (the server of
+``passerelle serve``, with its header and timeout limits); rounds alternate
 between them (ABBA order) so machine noise spreads over both; medians are quoted.
 
 Every request is signed before the clock starts (client-side signing is not measured), with
@@ -103,14 +104,13 @@ def _port_libre() -> int:
 
 
 def lancer(nom: str, cible: str, environnement: dict[str, str], dossier: Path) -> Serveur:
-    """One uvicorn process, one worker, the same options for both servers."""
+    """One uvicorn process built as ``passerelle serve`` builds it (passerelle/serveur/: one
+    worker, bounded protocol, log level warning, no access log), the same for both servers."""
     port = _port_libre()
     journal = dossier / f"{nom.replace(' ', '-').replace('é', 'e')}.log"
     commande = [
-        sys.executable, "-m", "uvicorn", "--factory", cible,
-        "--app-dir", str(RACINE),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--log-level", "warning", "--no-access-log",
+        sys.executable, "-m", "passerelle.serveur", cible,
+        "--hote", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     env = os.environ.copy()
     env.update(environnement)

@@ -53,8 +53,10 @@ def serve(
     secrets: Optional[Path] = typer.Option(None, "--secrets", help="fichier de secrets (défaut: PASSERELLE_SECRETS)"),
 ) -> None:
     """Démarrer la passerelle (SQLite et config/ par défaut)."""
-    import uvicorn
+    from pydantic import ValidationError
     from sqlalchemy.engine import make_url
+
+    from passerelle.serveur.lancement import configuration, servir
 
     from passerelle.stockage.base import normaliser_url
 
@@ -67,17 +69,18 @@ def serve(
     for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config), ("secrets", secrets)):
         if valeur is not None:
             surcharges[nom] = valeur
-    reglages = Reglages(**surcharges)
+    try:
+        reglages = Reglages(**surcharges)
+    except ValidationError as exc:
+        _erreur(f"démarrage refusé: réglage invalide: {exc}")
     try:
         application = create_app(reglages)
     except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
         _erreur(f"démarrage refusé: {exc}")
     base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
     typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {base_affichee})", err=True)
-    # SIGTERM: stop listening, let the requests in flight (and their group commit) finish for
-    # at most arret_delai seconds, then the lifespan commits what is still queued.
-    uvicorn.run(application, host=reglages.hote, port=reglages.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=reglages.arret_delai)
+    metriques = application.state.services.metriques
+    servir(configuration(application, reglages, signaler=metriques.signaler_refus_serveur))
 
 
 # --- clés -------------------------------------------------------------------------------------

@@ -59,3 +59,13 @@ class Metriques:
             ["route"],
             registry=self.registre,
         )
+        self.refus_serveur = Counter(
+            "passerelle_refus_serveur",
+            "Requêtes refusées par le serveur HTTP avant l'application (taille ou délai des en-têtes, "
+            "délai du corps, requête illisible), par code",
+            ["code"],
+            registry=self.registre,
+        )
+
+    def signaler_refus_serveur(self, code: str) -> None:
+        self.refus_serveur.labels(code).inc()

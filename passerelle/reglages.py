@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,6 +109,23 @@ class Reglages(BaseSettings):
     travaux_de_fond: bool = Field(
         default=True, description="run the delivery worker, sequencer and purges inside the server process"
     )
+    # The HTTP server (passerelle/serveur/): what a connection may cost before the application
+    # sees anything. Checked while the bytes arrive, before any parsing of a signature.
+    taille_max_entetes: int = Field(
+        default=16_384, ge=1024, le=1_048_576,
+        description="bytes of the request line and headers of one request (then 431)",
+    )
+    entetes_max: int = Field(default=100, ge=10, le=10_000, description="header fields of one request (then 431)")
+    taille_max_url: int = Field(
+        default=8192, ge=256, description="bytes of the request target, path and query (then 414)"
+    )
+    delai_entetes: float = Field(
+        default=10.0, gt=0, le=600, description="seconds to receive a whole request line and headers (then 408)"
+    )
+    delai_corps: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="seconds without a byte while a request body is expected (then 408); an idle timeout, not a total",
+    )
     hote: str = "127.0.0.1"
     port: int = 8000
     origine_journal: str = Field(
@@ -142,6 +159,12 @@ class Reglages(BaseSettings):
     horloge_demo_origine: float | None = Field(
         default=None, description="DEMO: real Unix instant at which the clock reads horloge_demo_debut (default: start)"
     )
+
+    @model_validator(mode="after")
+    def _url_dans_les_entetes(self) -> Reglages:
+        if self.taille_max_url >= self.taille_max_entetes:
+            raise ValueError("taille_max_url doit être inférieure à taille_max_entetes (la cible fait partie de l'en-tête)")
+        return self
 
     @property
     def developpement(self) -> bool:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.erreurs import ErreurChamp, Refus
@@ -112,6 +113,15 @@ def installer(app: FastAPI) -> None:
             statut=exc.status_code,
             titre="Requête refusée",
         )
+        return reponse(refus, request)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _parti(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left (or the server cut it: 408 delai_corps_depasse, passerelle/serveur/)
+        # before the end of its body: nothing was recorded, nothing can be answered. Not an
+        # internal error: 499, as the request line of the technical log says.
+        refus = Refus(code="client_deconnecte", detail="le client s'est déconnecté avant la fin du corps",
+                      statut=499, titre="Requête interrompue")
         return reponse(refus, request)
 
     @app.exception_handler(sa.exc.SQLAlchemyError)

@@ -30,7 +30,8 @@ from passerelle.catalogue.texte import fautes_adresse
 from passerelle.erreurs import Refus
 from passerelle.observabilite import Metriques
 
-_REQUETE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A request id the caller (or nginx) proposes is kept if it looks like one; also passerelle/serveur/.
+REQUETE_ID_PROPOSE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 journal_technique = structlog.get_logger("passerelle.http")
 
 
@@ -66,7 +67,7 @@ class IdentifiantEtJournal:
             if nom == b"x-request-id":
                 propose = valeur.decode("latin-1")
                 break
-        requete_id = propose if _REQUETE_ID.match(propose) else uuid.uuid4().hex
+        requete_id = propose if REQUETE_ID_PROPOSE.match(propose) else uuid.uuid4().hex
         scope.setdefault("state", {})["requete_id"] = requete_id
         statut = 500
         commencee = terminee = False

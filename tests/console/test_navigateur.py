@@ -40,24 +40,26 @@ def _manque(raison: str) -> None:
 
 @pytest.fixture
 def serveur(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A real gateway process-in-a-thread: uvicorn, SQLite, system clock, development secrets."""
+    """A real gateway process-in-a-thread: uvicorn as `passerelle serve` builds it, SQLite,
+    system clock, development secrets."""
     import uvicorn
 
     from passerelle.app import create_app
     from passerelle.reglages import Mode, Reglages
+    from passerelle.serveur.lancement import configuration
     from passerelle.services import construire_services
 
     config = tmp_path / "config"
     shutil.copytree(RACINE / "config", config)
-    reglages = Reglages(
-        mode=Mode.developpement, base=f"sqlite:///{tmp_path / 'passerelle.db'}", config=config,
-        travaux_de_fond=False, console_cookie_securise=False, relecture_annuaire=0,
-    )
-    services = construire_services(reglages)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    serveur = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning"))
+    reglages = Reglages(
+        mode=Mode.developpement, base=f"sqlite:///{tmp_path / 'passerelle.db'}", config=config,
+        travaux_de_fond=False, console_cookie_securise=False, relecture_annuaire=0, hote="127.0.0.1", port=port,
+    )
+    services = construire_services(reglages)
+    serveur = uvicorn.Server(configuration(create_app(services=services), reglages))
     fil = threading.Thread(target=serveur.run, daemon=True)
     fil.start()
     limite = time.monotonic() + 20
