@@ -72,7 +72,13 @@ def installer(app: FastAPI) -> None:
             statut=500,
             titre="Erreur interne",
         )
-        return reponse(refus, request)
+        # Answered by the outermost layer, outside the middleware that stamps every other answer:
+        # the id the caller must give the support is set here.
+        resultat = reponse(refus, request)
+        requete_id = getattr(request.state, "requete_id", None)
+        if requete_id:
+            resultat.headers["x-request-id"] = requete_id
+        return resultat
 
 
 from pydantic import BaseModel, Field  # noqa: E402

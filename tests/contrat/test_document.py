@@ -215,3 +215,24 @@ def test_chaque_code_du_contrat_est_explique(document) -> None:  # type: ignore[
     expliques = set(re.findall(r"`([a-z][a-z0-9_]+)`", docs))
     contrat = {c for codes in codes_du_document(document).values() for c in codes}
     assert not contrat - expliques, "codes du document sans explication dans docs/problemes.md"
+
+
+def test_erreur_interne_conforme_au_document(passerelle, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A 500 is answered by the outermost layer: it still carries the X-Request-Id the document
+    promises (the id to give the support), and is the document's problem."""
+    import schemathesis
+
+    from passerelle.acheminement import boite
+    from tests.contrat.fuzz import CONTROLES
+    from tests.journal_api.conftest import obtenir
+
+    def panne(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(boite, "lire_boite", panne)
+    reponse = obtenir(passerelle, "carsat-ra", "/v1/boite")
+    assert reponse.status_code == 500 and reponse.json()["code"] == "erreur_interne"
+    assert reponse.headers["x-request-id"] == reponse.json()["requete"]
+    document = passerelle.client.get("/openapi.json").json()
+    operation = schemathesis.openapi.from_dict(document)["/v1/boite"]["GET"]
+    operation.Case().validate_response(reponse, checks=CONTROLES[1:])  # all but "no 5xx"
