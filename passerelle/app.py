@@ -9,7 +9,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from passerelle import __version__
@@ -18,6 +17,7 @@ from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
 from passerelle.api.requetes import IdentifiantEtJournal
 from passerelle.api import boite, flux, livraisons, lots, problemes, publiques, sante
+from passerelle.api.contrat import document_openapi
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
 from passerelle.api import consultations as consultations_api
@@ -113,34 +113,9 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _openapi_avec_flux(app, services)
+            app.openapi_schema = document_openapi(app, services)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
-
-def _openapi_avec_flux(app: FastAPI, services: Services) -> dict[str, Any]:
-    """Describe the body of ``POST /v1/flux/{flux}`` as one schema per flux of the catalogue."""
-    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    composants = document.setdefault("components", {}).setdefault("schemas", {})
-    references = []
-    for nom, definition in sorted(services.catalogue.items()):
-        schema = definition.modele.model_json_schema(ref_template="#/components/schemas/{model}")
-        for cle, sous in schema.pop("$defs", {}).items():
-            composants.setdefault(cle, sous)
-        cle_flux = "Flux_" + nom.replace("-", "_")
-        schema["title"] = f"Flux {nom}"
-        composants[cle_flux] = schema
-        references.append({"$ref": f"#/components/schemas/{cle_flux}"})
-    operation = document["paths"]["/v1/flux/{flux}"]["post"]
-    operation["requestBody"] = {
-        "required": True,
-        "content": {"application/json": {"schema": {"oneOf": references}}},
-        "description": "le contenu du flux nommé dans le chemin (voir schemas/), plus destinataire, "
-        "en_reponse_a et reference",
-    }
-    for parametre in operation.get("parameters", []):
-        if parametre["name"] == "flux":
-            parametre["schema"] = {"type": "string", "enum": sorted(services.catalogue)}
-    return document

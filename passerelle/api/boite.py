@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 
 from passerelle.acheminement import boite
 from passerelle.api.commun import executer_authentifie
-from passerelle.api.problemes import reponses_openapi
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
@@ -21,7 +20,6 @@ router = APIRouter(tags=["boîte"])
 @router.get(
     "/v1/boite",
     summary="Lire sa boîte: messages adressés et non acquittés, du plus ancien au plus récent",
-    responses=reponses_openapi(400, 401),
 )
 async def lire(
     request: Request,
@@ -38,7 +36,6 @@ async def lire(
 @router.post(
     "/v1/boite/{message_id}/acquittement",
     summary="Acquitter un message: il quitte la boîte; idempotent",
-    responses=reponses_openapi(401, 404),
 )
 async def acquitter(message_id: str, request: Request) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
@@ -51,7 +48,6 @@ async def acquitter(message_id: str, request: Request) -> JSONResponse:
 @router.get(
     "/v1/messages/{message_id}",
     summary="Statut et historique d'un message (émetteur ou destinataire seulement)",
-    responses=reponses_openapi(401, 404),
 )
 async def suivre(message_id: str, request: Request) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:

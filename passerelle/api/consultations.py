@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle.acheminement.connecteurs import Connecteurs
 from passerelle.api.commun import exiger_json, preparer
-from passerelle.api.problemes import reponses_openapi
 from passerelle.consultations.execution import OPERATION, ConsultationOuverte, clore, interroger, ouvrir
 from passerelle.habilitations.conventions import PREFIXE_CONSULTATION
 from passerelle.reception.depot import reponse_signee
@@ -57,13 +56,6 @@ def connecteurs_de(request: Request) -> Connecteurs:
 @router.post(
     "/v1/consultations/{type}",
     summary="Consultation synchrone: la réponse du destinataire dans le même appel",
-    responses={
-        200: {"model": ReponseSignee, "description": "Réponse du destinataire, signée par la passerelle"},
-        **reponses_openapi(400, 401, 403, 404, 413, 415, 422),
-        502: {"description": "Réponse du destinataire invalide ou refus du destinataire (problème RFC 9457)"},
-        503: {"description": "Destinataire indisponible, ou qui ne prend pas en charge les consultations"},
-        504: {"description": "Le destinataire n'a pas répondu dans le délai"},
-    },
 )
 async def consulter(type: str, request: Request) -> Response:
     services, trace, message, corps = await preparer(request, OPERATION)

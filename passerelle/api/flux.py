@@ -7,7 +7,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from passerelle.api.commun import exiger_json, preparer
-from passerelle.api.problemes import reponses_openapi
 from passerelle.reception.depot import deposer
 
 router = APIRouter(tags=["flux"])
@@ -31,10 +30,6 @@ class Recu(BaseModel):
     "/v1/flux/{flux}",
     status_code=202,
     summary="Envoyer un message d'un flux",
-    responses={
-        202: {"model": Recu, "description": "Accepté: accusé de réception signé"},
-        **reponses_openapi(400, 401, 403, 404, 413, 415, 422),
-    },
 )
 async def envoyer(
     flux: str,

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.api.commun import services_de
-from passerelle.api.problemes import reponses_openapi
 from passerelle.auditeurs.acces import auditeur_depuis_requete, est_requete_auditeur
 from passerelle.auditeurs.comptes import Auditeur
 from passerelle.auditeurs.consultation import (
@@ -83,10 +82,6 @@ def entree_pour_auditeur(index: int) -> Callable[[Services, Connection, Auditeur
         "`organisme` désigne l'émetteur ou le destinataire. Pagination par `curseur_suivant`. "
         "Chaque recherche est elle-même une entrée du journal."
     ),
-    responses={
-        200: {"description": "`{entrees: [{index, entree, feuille}], curseur_suivant}`", "content": {"application/json": {}}},
-        **reponses_openapi(400, 401),
-    },
 )
 async def rechercher_entrees(
     request: Request,

@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 
 from passerelle.acheminement.relance import relancer, vue_livraison
 from passerelle.api.commun import executer_authentifie
-from passerelle.api.problemes import reponses_openapi
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
@@ -23,7 +22,6 @@ STATUTS = (livraisons.A_LIVRER, livraisons.EN_COURS, livraisons.ECHEC, livraison
 @router.get(
     "/v1/livraisons",
     summary="Livraisons poussées vers l'organisme appelant (échecs, abandons…)",
-    responses=reponses_openapi(400, 401),
 )
 async def lister(
     request: Request,
@@ -40,7 +38,6 @@ async def lister(
 @router.post(
     "/v1/livraisons/{message_id}/relance",
     summary="Relancer une livraison abandonnée (le destinataire a réparé son point de réception)",
-    responses=reponses_openapi(401, 404, 409),
 )
 async def relance(message_id: str, request: Request) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle.api.commun import services_de
 from passerelle.api.http import message_http
-from passerelle.api.problemes import reponses_openapi
 from passerelle.erreurs import Refus
 from passerelle.reception.lots import CSV, NDJSON, resultats_lot, traiter_lot
 from passerelle.reception.transaction import Trace, journaliser_refus_seul
@@ -80,8 +79,6 @@ def _lire(tampon: Tampon) -> Iterator[bytes]:
 @router.post(
     "/v1/lots/{flux}",
     summary="Envoyer un lot (NDJSON: un message par ligne; CSV: colonnes de l'annexe 1)",
-    responses={200: {"description": "Résultat par ligne (NDJSON, signé), puis une ligne de résumé"},
-               **reponses_openapi(400, 401, 403, 404, 409, 413, 415, 422)},
 )
 async def envoyer_lot(
     flux: str,

@@ -142,25 +142,6 @@ def installer(app: FastAPI) -> None:
     # which closes the kept-alive connection. The ASGI layer (api/requetes.py) answers it.
 
 
-def reponses_openapi(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The problem responses an endpoint may give, for the OpenAPI document."""
-    libelles = {
-        400: "Requête mal formée",
-        401: "Authentification refusée (signature, clé, nonce, empreinte)",
-        403: "Échange non autorisé par les conventions",
-        404: "Inconnu ou non visible de l'appelant",
-        409: "Conflit avec l'état courant",
-        413: "Corps trop volumineux",
-        415: "Type de contenu non pris en charge",
-        422: "Message invalide (schéma, règles métier); chaque champ fautif est listé",
-        503: "Base de données injoignable ou trop lente (`base_indisponible`, en-tête Retry-After): réessayer",
-    }
-    return {
-        c: {"description": libelles[c], "model": Probleme, "content": {MEDIA_PROBLEME: {}}}
-        for c in (*codes, 503)  # every operation that reads or writes the database may answer 503
-    }
-
-
 from pydantic import BaseModel, Field  # noqa: E402
 
 
@@ -180,3 +161,41 @@ class Probleme(BaseModel):
     instance: str | None = None
     requete: str | None = Field(default=None, description="identifiant de requête, à donner au support")
     erreurs: list[ErreurChampModele] | None = None
+
+
+# The stable problem codes, by family: the OpenAPI document (passerelle/api/contrat.py) lists,
+# for each operation and status, the codes it may answer. A code the gateway can give that is
+# missing here is a contract drift (tests/contrat/ fails); docs/problemes.md explains each.
+AUTHENTIFICATION = (
+    "signature_absente", "signature_malformee", "algorithme_non_supporte", "parametre_manquant",
+    "composant_manquant", "agent_absent", "signature_perimee", "signature_future", "cle_inconnue",
+    "cle_revoquee", "cle_expiree", "cle_pas_encore_valide", "composant_absent", "composant_non_supporte",
+    "signature_invalide", "empreinte_absente", "empreinte_malformee", "empreinte_incorrecte",
+    "agent_invalide", "nonce_rejoue",
+)
+AUDITEUR = ("identifiants_invalides",)
+ROBOT = ("technicien_absent", "hors_plage_robot")
+DEBIT = ("debit_robot_depasse",)
+HABILITATION = (
+    "convention_hors_vigueur", "convention_caduque", "destinataire_non_autorise", "sens_non_autorise",
+    "convention_absente", "profil_non_autorise", "champ_non_autorise",
+)
+LECTURE = ("json_invalide", "schema_invalide", "nir_invalide")
+METIER = (
+    "reponse_sans_demande", "champ_incompatible", "emetteur_incoherent", "nir_incoherent", "hors_fenetre",
+    "motif_rejet_manquant", "date_reception_manquante",
+    # demandes à délai (docs/demandes.md § 6)
+    "formulaire_non_requis", "date_notification_future", "montant_superieur_au_rappel", "motif_inconnu",
+    "periode_inversee", "periode_future", "periodes_chevauchantes", "periode_non_repondue",
+    "periode_non_demandee", "periode_repondue_deux_fois", "periode_avpf_manquante", "periode_hors_demande",
+)
+ACHEMINEMENT = (
+    "demande_inconnue", "reponse_inattendue", "destinataire_inconnu", "destinataire_indetermine",
+    "destinataire_incoherent", "destinataire_non_pivot",
+)
+DEMANDES_409 = ("delai_depasse", "reponse_en_double")
+CONSULTATION_ECHECS = {
+    502: ("reponse_destinataire_invalide", "consultation_refusee_par_destinataire"),
+    503: ("destinataire_indisponible", "consultation_non_prise_en_charge"),
+    504: ("consultation_delai_depasse",),
+}

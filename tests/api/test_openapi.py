@@ -6,19 +6,18 @@ from __future__ import annotations
 def test_openapi_complet(passerelle) -> None:  # type: ignore[no-untyped-def]
     document = passerelle.client.get("/openapi.json").json()
     chemins = document["paths"]
-    for chemin in ("/v1/flux/{flux}", "/v1/boite", "/v1/boite/{message_id}/acquittement",
-                   "/v1/messages/{message_id}", "/.well-known/jwks.json", "/sante", "/metrics"):
+    for chemin in ("/v1/flux/rdc", "/v1/lots/rdc", "/v1/consultations/statut-aspa", "/v1/boite",
+                   "/v1/boite/{message_id}/acquittement", "/v1/messages/{message_id}", "/.well-known/jwks.json",
+                   "/sante", "/metrics"):
         assert chemin in chemins, chemin
-    depot = chemins["/v1/flux/{flux}"]["post"]
-    assert {"202", "401", "403", "413", "422"} <= set(depot["responses"])
+    depot = chemins["/v1/flux/rdc"]["post"]
+    assert {"202", "401", "403", "413", "422", "429"} <= set(depot["responses"])
     assert "application/problem+json" in depot["responses"]["422"]["content"]
-    corps = depot["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
-    references = {r["$ref"].rsplit("/", 1)[1] for r in corps}
-    assert references == {f"Flux_{nom.replace('-', '_')}" for nom in passerelle.services.catalogue}
+    assert depot["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Flux_rdc"}
     rdc = document["components"]["schemas"]["Flux_rdc"]
     assert "nir_assure" in rdc["properties"] and "NIRAssuré" in rdc["properties"]["nir_assure"]["description"]
-    flux = next(p for p in depot["parameters"] if p["name"] == "flux")
-    assert set(flux["schema"]["enum"]) == set(passerelle.services.catalogue)
+    for nom in passerelle.services.catalogue:
+        assert f"/v1/flux/{nom}" in chemins and f"/v1/lots/{nom}" in chemins
 
 
 def test_jwks_et_sante(passerelle) -> None:  # type: ignore[no-untyped-def]
