@@ -20,6 +20,11 @@ class SecretsRefuses(ValueError):
     """The secrets cannot be used as they are; the message says why and what to do."""
 
 
+class SecretsDeveloppementRefuses(SecretsRefuses):
+    """Development secrets outside development mode (the command line adds that
+    ``--developpement`` is the way for a local trial)."""
+
+
 @dataclass(frozen=True)
 class SecretsDeploiement:
     developpement: bool
@@ -53,9 +58,8 @@ def charger_secrets(chemin: Path, *, developpement: bool) -> SecretsDeploiement:
         ) from exc
     marque = bool(brut.get("developpement", False))
     if marque and not developpement:
-        raise SecretsRefuses(
-            f"{chemin} contient des secrets de développement: refusés hors mode développement "
-            "(PASSERELLE_MODE=developpement pour un essai local)"
+        raise SecretsDeveloppementRefuses(
+            f"{chemin} contient des secrets de développement: refusés hors mode développement"
         )
     try:
         signature = brut["signature"]
