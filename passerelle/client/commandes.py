@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import uuid
@@ -151,8 +152,13 @@ def lots_envoyer(
     type_contenu = "text/csv" if fichier.suffix.lower() == ".csv" else "application/x-ndjson"
     taille = fichier.stat().st_size
     cle_lot = cle_lot or f"{fichier.name}-{taille}"
-    with _client(url, keyid, cle, agent, config) as client, typer.progressbar(length=taille, label="envoi", file=sys.stderr) as barre:
-        reponse = client.envoyer_lot(flux, fichier, cle_lot=cle_lot, type_contenu=type_contenu, progression=barre.update)
+    # The bar only on a terminal: in a script, standard error carries the outcome alone.
+    barre_visible = sys.stderr.isatty()
+    with _client(url, keyid, cle, agent, config) as client, (
+        typer.progressbar(length=taille, label="envoi", file=sys.stderr) if barre_visible else contextlib.nullcontext()
+    ) as barre:
+        reponse = client.envoyer_lot(flux, fichier, cle_lot=cle_lot, type_contenu=type_contenu,
+                                     progression=barre.update if barre is not None else None)
     if reponse.statut != 200:
         _afficher(reponse)
     if resultats is not None:

@@ -117,6 +117,10 @@ def verifier(
     """Vérifier un export hors ligne; code de sortie 0 = intègre, 1 = altéré."""
     from passerelle.journal.verificateur import verifier_export
 
+    if not export.is_dir():
+        from passerelle.ligne_de_commande import Sortie, erreur
+
+        erreur(f"export introuvable: {export} (un dossier écrit par « passerelle journal exporter »)", Sortie.FICHIER)
     rapport = verifier_export(
         export,
         cle_confiance=cle.read_text("utf-8") if cle else None,

@@ -46,7 +46,7 @@ class GroupeFr(TyperGroup):
         trace = TRACE in arguments
         arguments = [a for a in arguments if a != TRACE]
         code = int(executer(lambda: super(GroupeFr, self).main(
-            args=arguments, prog_name=prog_name or "passerelle", complete_var=complete_var,
+            args=arguments, prog_name="passerelle", complete_var=complete_var,
             standalone_mode=False, **extra), trace))
         if standalone_mode:
             sys.exit(code)

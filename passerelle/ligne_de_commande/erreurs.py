@@ -139,9 +139,14 @@ def traduire(exc: BaseException) -> tuple[str, Sortie] | None:
                 url = str(exc.request.url.copy_with(path="/", query=None))
             except RuntimeError:
                 pass
-            quoi = "ne répond pas dans le délai" if isinstance(exc, httpx.TimeoutException) else "est injoignable"
+            if isinstance(exc, httpx.TimeoutException):
+                quoi, cause = "ne répond pas dans le délai", "délai dépassé"
+            elif isinstance(exc, httpx.ConnectError):
+                quoi, cause = "est injoignable", "connexion refusée ou adresse inconnue"
+            else:
+                quoi, cause = "est injoignable", "échange interrompu"
             return (
-                f"la passerelle {quoi} à {url or 'l’adresse donnée'} ({type(exc).__name__}): lancez-la "
+                f"la passerelle {quoi} à {url or 'l’adresse donnée'} ({cause}): lancez-la "
                 "(passerelle serve --developpement) ou corrigez --url / PASSERELLE_URL",
                 Sortie.INJOIGNABLE,
             )
@@ -160,7 +165,7 @@ def traduire(exc: BaseException) -> tuple[str, Sortie] | None:
         if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
             cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             return (
-                f"base de données injoignable ou illisible ({type(exc).__name__}: {cause}): vérifiez "
+                f"base de données injoignable ou illisible ({cause}): vérifiez "
                 "--base / PASSERELLE_BASE et que la base est démarrée",
                 Sortie.BASE,
             )

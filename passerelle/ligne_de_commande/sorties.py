@@ -41,4 +41,5 @@ def erreur(message: str, code: Sortie = Sortie.REFUS) -> NoReturn:
 
 
 def afficher_erreur(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
+    """One line, whatever the message held (a YAML parser's report spans several)."""
+    typer.secho(" ".join(message.split()), fg=typer.colors.RED, err=True)
