@@ -17,7 +17,7 @@ from passerelle.acheminement.connecteurs import Connecteurs
 from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
 from passerelle.api.requetes import IdentifiantEtJournal
-from passerelle.api import boite, flux, livraisons, lots, problemes, publiques
+from passerelle.api import boite, documentation, flux, livraisons, lots, problemes, publiques
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
 from passerelle.api import consultations as consultations_api
@@ -81,6 +81,8 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
             "d'organisme est signée (RFC 9421, ed25519) avec Content-Digest (RFC 9530); voir docs/."
         ),
         lifespan=cycle_de_vie,
+        docs_url=None,  # /docs and /redoc are served with packaged assets (api/documentation.py)
+        redoc_url=None,
     )
     app.state.services = services
     problemes.installer(app)
@@ -94,6 +96,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(consultations_api.router)
     metriques_delais.installer(services)  # answer delays per organisme, read at scrape time
     console.installer(app)
+    documentation.installer(app)
 
     app.add_middleware(IdentifiantEtJournal, metriques=services.metriques)
 

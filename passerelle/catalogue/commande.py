@@ -75,7 +75,7 @@ def ecrire_exemple(flux: str, jour: date, config: Path, *, en_reponse_a: Optiona
                    f"mensuels de l'annexe 1 ({', '.join(FLUX_EN_LOT)})", Sortie.USAGE)
         if not 1 <= lot <= LOT_MAX:
             erreur(f"--lot: de 1 à {LOT_MAX} messages", Sortie.USAGE)
-        lignes = [construire(flux, jour, table, rang=rang) for rang in range(lot)]
+        lignes = [construire(flux, jour, table, rang=rang) for rang in range(1, lot + 1)]
     except ExempleImpossible as exc:
         erreur(str(exc), Sortie.USAGE)
     if format_ == "csv":

@@ -47,10 +47,16 @@ def naissance_dans_fenetre(table: TableAgeLegal, flux: str, aujourd_hui: date) -
         naissance = ajouter_mois(aujourd_hui, -mois)
         if generation.contient(naissance) and table.fenetre(flux, naissance).contient(aujourd_hui):
             return naissance
+    # No generation is due today (the legal age rises by steps, so some due days belong to no
+    # one): take the middle of the first run of birth dates whose window holds today, so the
+    # body stays valid as long as possible on both sides.
     naissance = ajouter_mois(aujourd_hui, -12 * 70)
     while not table.fenetre(flux, naissance).contient(aujourd_hui):
         naissance += timedelta(days=1)
-    return naissance
+    premiere = naissance
+    while table.fenetre(flux, naissance + timedelta(days=1)).contient(aujourd_hui):
+        naissance += timedelta(days=1)
+    return premiere + (naissance - premiere) // 2
 
 
 def appliquer(donnees: dict[str, Any], surcharges: dict[str, Any]) -> dict[str, Any]:
@@ -265,8 +271,12 @@ class Exemple:
 
 
 def _signal(flux: str) -> Callable[[date, TableAgeLegal, str | None, str | None, int], dict[str, Any]]:
+    dernier: list[Any] = [None, None, None]  # table, day, birth date: a batch asks the same day N times
+
     def construire(jour: date, table: TableAgeLegal, _id: str | None, _nir: str | None, rang: int) -> dict[str, Any]:
-        naissance = naissance_dans_fenetre(table, flux, jour)
+        if dernier[0] is not table or dernier[1] != jour:
+            dernier[:] = [table, jour, naissance_dans_fenetre(table, flux, jour)]
+        naissance: date = dernier[2]
         if rang:  # a batch: distinct persons, birth dates spread inside the window
             for decalage in (-rang, rang):
                 autre = naissance + timedelta(days=decalage)
@@ -275,7 +285,7 @@ def _signal(flux: str) -> Callable[[date, TableAgeLegal, str | None, str | None,
                     break
         donnees = coordonnees(flux, jour, table, naissance, ordre=f"{123 + rang:03d}")
         if rang:
-            donnees["reference"] = f"DOS-{jour.year}-{rang:06d}"
+            donnees["reference"] = f"LOT-{jour:%Y%m%d}-{rang:04d}"
         return donnees
 
     return construire

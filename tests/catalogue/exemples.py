@@ -66,13 +66,15 @@ def table_age_legal() -> TableAgeLegal:
     return charger_table_age_legal(CHEMIN_TABLE_AGE_LEGAL)
 
 
+@cache
 def naissance_dans_fenetre(flux: str, aujourd_hui: date) -> date:
     """A birth date whose ``flux`` window holds ``aujourd_hui`` — when possible as its due date."""
     return paquet.naissance_dans_fenetre(table_age_legal(), flux, aujourd_hui)
 
 
 def _coordonnees(flux: str, aujourd_hui: date | None, naissance: date | None) -> dict[str, Any]:
-    return paquet.coordonnees(flux, aujourd_hui or date.today(), table_age_legal(), naissance)
+    jour = aujourd_hui or date.today()
+    return paquet.coordonnees(flux, jour, table_age_legal(), naissance or naissance_dans_fenetre(flux, jour))
 
 
 def exemple_rdc(
