@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import types
 import typing
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ def _annotation(parametre: Any) -> Any:
 
 
 def _sans_optionnel(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         autres = [a for a in typing.get_args(annotation) if a is not type(None)]
         return autres[0] if len(autres) == 1 else annotation
     return annotation
