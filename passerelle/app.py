@@ -16,7 +16,7 @@ from passerelle.acheminement.connecteurs import Connecteurs
 from passerelle.acheminement.echeances import echeances_periodiquement
 from passerelle.acheminement.livraison import livrer_periodiquement
 from passerelle.api.requetes import IdentifiantEtJournal
-from passerelle.api import boite, flux, livraisons, lots, problemes, publiques, sante
+from passerelle.api import boite, documentation, flux, livraisons, lots, problemes, publiques, sante
 from passerelle.api.contrat import document_openapi
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
@@ -92,6 +92,8 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
             "d'organisme est signée (RFC 9421, ed25519) avec Content-Digest (RFC 9530); voir docs/."
         ),
         lifespan=cycle_de_vie,
+        docs_url=None,  # /docs and /redoc are served with packaged assets (api/documentation.py)
+        redoc_url=None,
     )
     app.state.services = services
     app.state.disponibilite = Disponibilite(services)  # readiness, bounded in time (api/sante.py)
@@ -108,6 +110,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     metriques_delais.installer(services)  # answer delays per organisme, read at scrape time
     metriques_exploitation.installer(services)  # dead letters, sequencer lag, checkpoint age
     console.installer(app)
+    documentation.installer(app)
 
     app.add_middleware(IdentifiantEtJournal, metriques=services.metriques)
 

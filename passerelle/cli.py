@@ -11,6 +11,8 @@ from typing import Optional
 import typer
 import yaml
 
+from passerelle.ligne_de_commande import Application, Sortie
+
 from passerelle.annuaire.chargement import AnnuaireInvalide, charger_annuaire
 from passerelle.annuaire.cles import lire_publique, privee_pem
 from passerelle.annuaire.gestion import ajouter_cle, revoquer_cle
@@ -21,13 +23,18 @@ from passerelle.reglages import Mode, Reglages
 from passerelle.outils_cli import erreur as _erreur
 from passerelle.outils_cli import instant as _instant
 
-app = typer.Typer(help="passerelle — échanges sécurisés entre organismes de sécurité sociale", no_args_is_help=True)
-cles_app = typer.Typer(help="Clés Ed25519 des organismes (annuaire)", no_args_is_help=True)
-organismes_app = typer.Typer(help="Organismes de l'annuaire", no_args_is_help=True)
-conventions_app = typer.Typer(help="Conventions et ce qu'elles autorisent", no_args_is_help=True)
-schemas_app = typer.Typer(help="Schémas JSON publiés des flux", no_args_is_help=True)
-robots_app = typer.Typer(help="Assistants digitaux (robots) de l'annuaire: plages et débits convenus (annexe 2)", no_args_is_help=True)
-secrets_app = typer.Typer(help="Secrets de la passerelle (clés de signature, d'index, de chiffrement)", no_args_is_help=True)
+app = Application(
+    help="passerelle — échanges sécurisés entre organismes de sécurité sociale. Codes de sortie et "
+    "erreurs: docs/ligne-de-commande.md; --trace (n'importe où) affiche la trace d'une erreur interne.",
+    epilog="Premier essai: passerelle serve --developpement, puis passerelle exemple rdc --sortie rdc.json "
+    "et passerelle envoyer rdc rdc.json --keyid caf-042-dev-2026 --agent sophie.bernard (README.md).",
+)
+cles_app = Application(help="Clés Ed25519 des organismes (annuaire): générer, inscrire, révoquer, lister")
+organismes_app = Application(help="Organismes de l'annuaire")
+conventions_app = Application(help="Conventions et ce qu'elles autorisent")
+schemas_app = Application(help="Schémas JSON publiés des flux")
+robots_app = Application(help="Assistants digitaux (robots) de l'annuaire: plages et débits convenus (annexe 2)")
+secrets_app = Application(help="Secrets de la passerelle (clés de signature, d'index, de chiffrement)")
 app.add_typer(cles_app, name="cles")
 app.add_typer(organismes_app, name="organismes")
 app.add_typer(conventions_app, name="conventions")
@@ -41,27 +48,36 @@ from passerelle.exploitation.commandes import base_app  # noqa: E402 — `passer
 app.add_typer(base_app, name="base")
 
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
+JsonOption = typer.Option(False, "--json", help="sortie JSON (pour un script) au lieu du texte")
+
+
+def _imprimer_json(valeur: object) -> None:
+    import json
+
+    typer.echo(json.dumps(valeur, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command()
 def serve(
-    developpement: bool = typer.Option(False, "--developpement", help="accepter les clés et secrets de développement"),
-    hote: Optional[str] = typer.Option(None, "--hote"),
-    port: Optional[int] = typer.Option(None, "--port"),
-    base: Optional[str] = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)"),
-    config: Optional[Path] = typer.Option(None, "--config"),
+    developpement: bool = typer.Option(False, "--developpement", help="accepter les clés et secrets de développement "
+                                       "de config/developpement/ (essai local; refusés sans cette option)"),
+    hote: Optional[str] = typer.Option(None, "--hote", help="adresse d'écoute (défaut: PASSERELLE_HOTE ou 127.0.0.1)"),
+    port: Optional[int] = typer.Option(None, "--port", help="port d'écoute (défaut: PASSERELLE_PORT ou 8000)"),
+    base: Optional[str] = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: PASSERELLE_BASE ou sqlite:///passerelle.db)"),
+    config: Optional[Path] = typer.Option(None, "--config", help="dossier de configuration (défaut: PASSERELLE_CONFIG ou config)"),
     secrets: Optional[Path] = typer.Option(None, "--secrets", help="fichier de secrets (défaut: PASSERELLE_SECRETS)"),
 ) -> None:
-    """Démarrer la passerelle (SQLite et config/ par défaut)."""
-    from pydantic import ValidationError
+    """Démarrer la passerelle (SQLite et config/ par défaut); « en écoute » n'est affiché qu'une fois le
+    port réservé."""
     from sqlalchemy.engine import make_url
 
     from passerelle.serveur.lancement import configuration, servir
 
-    from passerelle.stockage.base import normaliser_url
-
     from passerelle.app import create_app
-    from passerelle.secrets_deploiement import SecretsRefuses
+    from passerelle.ligne_de_commande import erreur
+    from passerelle.ligne_de_commande.ecoute import ouvrir_ecoute
+    from passerelle.ligne_de_commande.erreurs import traduire
+    from passerelle.stockage.base import normaliser_url
 
     surcharges: dict[str, object] = {}
     if developpement:
@@ -69,18 +85,23 @@ def serve(
     for nom, valeur in (("hote", hote), ("port", port), ("base", base), ("config", config), ("secrets", secrets)):
         if valeur is not None:
             surcharges[nom] = valeur
+    reglages = Reglages(**surcharges)  # a malformed PASSERELLE_* is one line (ligne_de_commande/erreurs.py)
+    prise = ouvrir_ecoute(reglages.hote, reglages.port)
     try:
-        reglages = Reglages(**surcharges)
-    except ValidationError as exc:
-        _erreur(f"démarrage refusé: réglage invalide: {exc}")
-    try:
-        application = create_app(reglages)
-    except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
-        _erreur(f"démarrage refusé: {exc}")
-    base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
-    typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, base {base_affichee})", err=True)
-    metriques = application.state.services.metriques
-    servir(configuration(application, reglages, signaler=metriques.signaler_refus_serveur))
+        try:
+            application = create_app(reglages)
+        except Exception as exc:  # noqa: BLE001 — said in one line if a person can act on it
+            traduit = traduire(exc)
+            if traduit is None:
+                raise
+            erreur(f"démarrage refusé: {traduit[0]}", traduit[1])
+        base_affichee = make_url(normaliser_url(reglages.base)).render_as_string(hide_password=True)
+        typer.echo(f"passerelle en écoute sur http://{reglages.hote}:{reglages.port} (mode {reglages.mode.value}, "
+                   f"base {base_affichee}; documentation: http://{reglages.hote}:{reglages.port}/docs)", err=True)
+        metriques = application.state.services.metriques
+        servir(configuration(application, reglages, signaler=metriques.signaler_refus_serveur), sockets=[prise])
+    finally:
+        prise.close()
 
 
 # --- clés -------------------------------------------------------------------------------------
@@ -88,15 +109,16 @@ def serve(
 
 @cles_app.command("generer")
 def cles_generer(
-    organisme: str,
-    keyid: Optional[str] = typer.Option(None, "--keyid", help="défaut: <organisme>-<AAAAMMJJ>"),
-    sortie: Optional[Path] = typer.Option(None, "--sortie", help="fichier PEM de la clé privée (défaut: <keyid>.pem)"),
-    valide_du: Optional[str] = typer.Option(None, "--valide-du"),
-    valide_au: Optional[str] = typer.Option(None, "--valide-au"),
+    organisme: str = typer.Argument(..., help="code de l'organisme dans l'annuaire (caf-042, carsat-ra…)"),
+    keyid: Optional[str] = typer.Option(None, "--keyid", help="identifiant de la clé (défaut: ORGANISME-AAAAMMJJ)"),
+    sortie: Optional[Path] = typer.Option(None, "--sortie", help="fichier PEM de la clé privée (défaut: KEYID.pem)"),
+    valide_du: Optional[str] = typer.Option(None, "--valide-du", help="début de validité AAAA-MM-JJ[THH:MM:SSZ] (défaut: maintenant)"),
+    valide_au: Optional[str] = typer.Option(None, "--valide-au", help="fin de validité, exclue (défaut: deux ans après le début)"),
     developpement: bool = typer.Option(False, "--developpement", help="marquer comme clé de développement"),
     profil: Optional[str] = typer.Option(None, "--profil", help="profil de la clé: accueil, gestion (défaut), lutte-fraude"),
     robot: Optional[str] = typer.Option(None, "--robot", help="clé d'un robot déclaré dans robots.yaml (son profil est celui du robot)"),
     config: Path = ConfigOption,
+    json_: bool = JsonOption,
 ) -> None:
     """Générer une paire Ed25519, écrire la clé privée (0600) et inscrire la clé publique."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -105,7 +127,7 @@ def cles_generer(
     keyid = keyid or f"{organisme}-{maintenant:%Y%m%d}"
     sortie = sortie or Path(f"{keyid}.pem")
     if sortie.exists():
-        _erreur(f"{sortie} existe déjà: rien n'a été écrit")
+        _erreur(f"{sortie} existe déjà: rien n'a été écrit (choisissez --sortie)", Sortie.FICHIER)
     privee = Ed25519PrivateKey.generate()
     debut = _instant(valide_du) or maintenant
     fin = _instant(valide_au) or (debut + timedelta(days=730))
@@ -117,16 +139,20 @@ def cles_generer(
     descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descripteur, "wb") as f:
         f.write(privee_pem(privee))
+    if json_:
+        _imprimer_json({"keyid": keyid, "organisme": organisme, "valide_du": debut.isoformat(),
+                        "valide_au": fin.isoformat(), "cle_privee": str(sortie)})
+        return
     typer.echo(f"clé {keyid} inscrite pour {organisme} (valide du {debut:%Y-%m-%d} au {fin:%Y-%m-%d}); clé privée: {sortie}")
 
 
 @cles_app.command("ajouter")
 def cles_ajouter(
-    organisme: str,
+    organisme: str = typer.Argument(..., help="code de l'organisme dans l'annuaire (caf-042, carsat-ra…)"),
     publique: str = typer.Argument(..., help="fichier PEM de la clé publique, ou sa valeur x (base64url)"),
-    keyid: str = typer.Option(..., "--keyid"),
-    valide_du: Optional[str] = typer.Option(None, "--valide-du"),
-    valide_au: Optional[str] = typer.Option(None, "--valide-au"),
+    keyid: str = typer.Option(..., "--keyid", help="identifiant de la clé, choisi par l'organisme"),
+    valide_du: Optional[str] = typer.Option(None, "--valide-du", help="début de validité AAAA-MM-JJ[THH:MM:SSZ] (défaut: maintenant)"),
+    valide_au: Optional[str] = typer.Option(None, "--valide-au", help="fin de validité, exclue (défaut: sans fin)"),
     profil: Optional[str] = typer.Option(None, "--profil", help="profil de la clé: accueil, gestion (défaut), lutte-fraude"),
     robot: Optional[str] = typer.Option(None, "--robot", help="clé d'un robot déclaré dans robots.yaml (son profil est celui du robot)"),
     config: Path = ConfigOption,
@@ -145,7 +171,7 @@ def cles_ajouter(
 
 @cles_app.command("revoquer")
 def cles_revoquer(
-    keyid: str,
+    keyid: str = typer.Argument(..., help="identifiant de la clé à révoquer"),
     le: Optional[str] = typer.Option(None, "--le", help="instant de révocation (défaut: maintenant)"),
     config: Path = ConfigOption,
 ) -> None:
@@ -209,10 +235,18 @@ def cles_supprimer(
 
 
 @cles_app.command("lister")
-def cles_lister(config: Path = ConfigOption) -> None:
+def cles_lister(config: Path = ConfigOption, json_: bool = JsonOption) -> None:
     """Lister les clés et leur état à cet instant."""
     annuaire = charger_annuaire(config, developpement=True)
     maintenant = datetime.now(timezone.utc)
+    if json_:
+        _imprimer_json([
+            {"keyid": c.keyid, "organisme": c.organisme, "etat": c.etat(maintenant), "valide_du": c.valide_du,
+             "valide_au": c.valide_au, "revoquee_le": c.revoquee_le, "profil": c.profil, "robot": c.robot,
+             "developpement": c.developpement}
+            for c in sorted(annuaire.cles.values(), key=lambda c: (c.organisme, c.keyid))
+        ])
+        return
     for cle in sorted(annuaire.cles.values(), key=lambda c: (c.organisme, c.keyid)):
         marque = " [DÉVELOPPEMENT]" if cle.developpement else ""
         fin = f"{cle.valide_au:%Y-%m-%d}" if cle.valide_au else "—"
@@ -224,8 +258,15 @@ def cles_lister(config: Path = ConfigOption) -> None:
 
 
 @organismes_app.command("lister")
-def organismes_lister(config: Path = ConfigOption) -> None:
+def organismes_lister(config: Path = ConfigOption, json_: bool = JsonOption) -> None:
+    """Lister les organismes: code, type, nom et départements couverts (acheminement par territoire)."""
     annuaire = charger_annuaire(config, developpement=True)
+    if json_:
+        _imprimer_json([
+            {"code": o.code, "type": o.type, "nom": o.nom, "numero": o.numero, "departements": list(o.departements)}
+            for o in sorted(annuaire.organismes.values(), key=lambda o: o.code)
+        ])
+        return
     for o in sorted(annuaire.organismes.values(), key=lambda o: o.code):
         typer.echo(f"{o.code:12} {o.type:7} {o.nom} — départements {', '.join(o.departements)}")
 
@@ -243,19 +284,20 @@ def conventions_lister(
     try:
         jour = date.fromisoformat(le) if le else datetime.now(timezone.utc).date()
     except ValueError:
-        _erreur(f"date illisible: {le!r} (attendu: AAAA-MM-JJ)")
-        raise
+        _erreur(f"date illisible: {le!r} (attendu: AAAA-MM-JJ)", Sortie.USAGE)
     try:
         conventions = charger_conventions(config / "conventions")
     except ConventionsInvalides as exc:
-        _erreur(str(exc))
-        raise
+        _erreur(f"configuration refusée: {exc}", Sortie.CONFIGURATION)
     for c in conventions:
         typer.echo("\n".join(decrire(c, conventions, jour)))
 
 
 @schemas_app.command("generer")
-def schemas_generer(dossier: Path = typer.Option(Path("schemas"), "--dossier"), config: Path = ConfigOption) -> None:
+def schemas_generer(
+    dossier: Path = typer.Option(Path("schemas"), "--dossier", help="dossier où écrire un schéma par flux"),
+    config: Path = ConfigOption,
+) -> None:
     """Régénérer les schémas JSON publiés depuis les modèles du catalogue."""
     from passerelle.catalogue.registre import charger_catalogue
     from passerelle.catalogue.schemas import ecrire_schemas
@@ -265,12 +307,12 @@ def schemas_generer(dossier: Path = typer.Option(Path("schemas"), "--dossier"), 
 
 
 @secrets_app.command("generer")
-def secrets_generer(sortie: Path, keyid: str = typer.Option(..., "--keyid", help="identifiant de la clé de signature de la passerelle")) -> None:
+def secrets_generer(sortie: Path = typer.Argument(..., help="fichier de secrets à créer (hors dépôt)"), keyid: str = typer.Option(..., "--keyid", help="identifiant de la clé de signature de la passerelle")) -> None:
     """Écrire un fichier de secrets de production neuf (0600): à garder hors dépôt."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     if sortie.exists():
-        _erreur(f"{sortie} existe déjà: rien n'a été écrit")
+        _erreur(f"{sortie} existe déjà: rien n'a été écrit", Sortie.FICHIER)
     ident = datetime.now(timezone.utc).strftime("%Y%m%d")
     contenu = {
         "developpement": False,
@@ -300,7 +342,7 @@ app.command("demo")(demo)
 
 
 @robots_app.command("lister")
-def robots_lister(config: Path = ConfigOption) -> None:
+def robots_lister(config: Path = ConfigOption, json_: bool = JsonOption) -> None:
     """Chaque robot: organisme, responsable, profil, débit, plages convenues, état à cet instant, clés."""
     from passerelle.habilitations.robots import heure_locale, verifier_plage
     from passerelle.erreurs import Refus
@@ -308,9 +350,9 @@ def robots_lister(config: Path = ConfigOption) -> None:
     try:
         annuaire = charger_annuaire(config, developpement=True)
     except AnnuaireInvalide as exc:
-        _erreur(str(exc))
-        return
+        _erreur(f"configuration refusée: {exc}", Sortie.CONFIGURATION)
     maintenant = datetime.now(timezone.utc)
+    vues = []
     for robot in sorted(annuaire.robots.values(), key=lambda r: (r.organisme, r.id)):
         try:
             verifier_plage(robot, maintenant)
@@ -319,12 +361,19 @@ def robots_lister(config: Path = ConfigOption) -> None:
             etat = "hors plage"
         local = heure_locale(robot, maintenant)
         cles = sorted(c.keyid for c in annuaire.cles.values() if c.robot == robot.id)
+        vues.append({"id": robot.id, "organisme": robot.organisme, "responsable": robot.responsable,
+                     "profil": robot.profil, "debit_par_minute": robot.debit_par_minute, "fuseau": robot.fuseau,
+                     "plages": robot.plages_texte(), "dans_ses_plages": etat == "dans ses plages", "cles": cles})
+        if json_:
+            continue
         typer.echo(f"{robot.id} ({robot.organisme}) — responsable: {robot.responsable}")
         if robot.description:
             typer.echo(f"  {robot.description}")
         typer.echo(f"  profil {robot.profil}, {robot.debit_par_minute} requêtes/minute au plus")
         typer.echo(f"  plages ({robot.fuseau}): {robot.plages_texte()}")
         typer.echo(f"  maintenant {local:%d/%m/%Y %H:%M}: {etat}; clés: {', '.join(cles) or 'aucune'}")
+    if json_:
+        _imprimer_json(vues)
 
 
 from passerelle.gouvernance.commande import rapport  # noqa: E402 — `passerelle rapport` (docs/gouvernance.md)
@@ -335,6 +384,9 @@ enregistrer_rotations(secrets_app)  # `passerelle secrets signature|chiffrement|
 app.command("purge")(purge)
 
 app.command("rapport")(rapport)
+from passerelle.catalogue.commande import exemple  # noqa: E402 — `passerelle exemple FLUX` (docs/exemples/)
+
+app.command("exemple")(exemple)
 
 
 if __name__ == "__main__":

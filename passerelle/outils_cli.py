@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import NoReturn, Optional
+from typing import Optional
 
-import typer
+from passerelle.ligne_de_commande.sorties import Sortie, erreur
 
-
-def erreur(message: str) -> NoReturn:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
+__all__ = ["Sortie", "erreur", "instant"]
 
 
 def instant(texte: Optional[str]) -> Optional[datetime]:
@@ -20,5 +17,5 @@ def instant(texte: Optional[str]) -> Optional[datetime]:
     try:
         valeur = datetime.fromisoformat(texte.replace("Z", "+00:00"))
     except ValueError:
-        erreur(f"date illisible: {texte!r} (attendu: AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SSZ)")
+        erreur(f"date illisible: {texte!r} (attendu: AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SSZ)", Sortie.USAGE)
     return valeur if valeur.tzinfo else valeur.replace(tzinfo=timezone.utc)

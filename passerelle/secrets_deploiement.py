@@ -31,6 +31,11 @@ class SecretsRefuses(ValueError):
     """The secrets cannot be used as they are; the message says why and what to do."""
 
 
+class SecretsDeveloppementRefuses(SecretsRefuses):
+    """Development secrets outside development mode (the command line adds that
+    ``--developpement`` is the way for a local trial)."""
+
+
 @dataclass(frozen=True)
 class CleRetiree:
     """A signing key whose private half was destroyed: still verifies what it signed."""
@@ -143,9 +148,8 @@ def analyser_secrets(brut: dict[str, Any], chemin: Path, *, developpement: bool)
     """Check a secrets mapping as the gateway will use it (the CLI checks its edits with it)."""
     marque = bool(brut.get("developpement", False))
     if marque and not developpement:
-        raise SecretsRefuses(
-            f"{chemin} contient des secrets de développement: refusés hors mode développement "
-            "(PASSERELLE_MODE=developpement pour un essai local)"
+        raise SecretsDeveloppementRefuses(
+            f"{chemin} contient des secrets de développement: refusés hors mode développement"
         )
     try:
         signature = brut["signature"]

@@ -10,11 +10,12 @@ import typer
 
 from passerelle.acheminement.relance import relancer, vue_livraison
 from passerelle.erreurs import Refus
+from passerelle.ligne_de_commande import Application
 from passerelle.reglages import Mode, Reglages
 from passerelle.services import Services, construire_services
 from passerelle.stockage import livraisons
 
-app = typer.Typer(help="Livraisons poussées: échecs, lettres mortes, relance", no_args_is_help=True)
+app = Application(help="Livraisons poussées: échecs, lettres mortes, relance")
 
 
 def _services(base: Optional[str], config: Optional[Path], developpement: bool) -> Services:
@@ -29,15 +30,15 @@ def _services(base: Optional[str], config: Optional[Path], developpement: bool) 
 
 
 BaseOption = typer.Option(None, "--base", help="URL de la base (défaut: PASSERELLE_BASE)")
-ConfigOption = typer.Option(None, "--config")
-DevOption = typer.Option(False, "--developpement")
+ConfigOption = typer.Option(None, "--config", help="dossier de configuration (défaut: PASSERELLE_CONFIG ou config)")
+DevOption = typer.Option(False, "--developpement", help="accepter les secrets de développement (configuration d'exemple)")
 
 
 @app.command("lister")
 def lister(
     statut: Optional[str] = typer.Option(None, "--statut", help="a_livrer, en_cours, echec, livre, morte"),
-    destinataire: Optional[str] = typer.Option(None, "--destinataire"),
-    limite: int = typer.Option(100, "--limite"),
+    destinataire: Optional[str] = typer.Option(None, "--destinataire", help="celles de cet organisme seulement"),
+    limite: int = typer.Option(100, "--limite", help="nombre maximal de livraisons listées"),
     base: Optional[str] = BaseOption,
     config: Optional[Path] = ConfigOption,
     developpement: bool = DevOption,

@@ -29,6 +29,11 @@ class AnnuaireInvalide(ValueError):
     """The directory files are inconsistent; the message names the file and the entry."""
 
 
+class ClesDeveloppementRefusees(AnnuaireInvalide):
+    """Development keys in the directory outside development mode (the command line then says
+    that ``--developpement`` is the way for a local trial)."""
+
+
 def fichier_organismes(config: Path) -> Path:
     return config / "annuaire" / "organismes.yaml"
 
@@ -170,7 +175,7 @@ def charger_annuaire(config: Path, *, developpement: bool) -> Annuaire:
     if not developpement:
         marquees = sorted(c.keyid for c in cles.values() if c.developpement)
         if marquees:
-            raise AnnuaireInvalide(
+            raise ClesDeveloppementRefusees(
                 "clés de développement refusées hors mode développement: " + ", ".join(marquees)
             )
     return Annuaire(organismes=organismes, cles=cles, robots=robots)

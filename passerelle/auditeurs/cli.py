@@ -12,15 +12,18 @@ from typing import Any, Optional
 
 import typer
 
+from passerelle.ligne_de_commande import Application, Sortie
 from passerelle.reglages import Mode, Reglages
 from passerelle.outils_cli import erreur as _erreur
 from passerelle.outils_cli import instant as _instant
 
-auditeurs_app = typer.Typer(help="Comptes des auditeurs du journal (console et API)", no_args_is_help=True)
+auditeurs_app = Application(help="Comptes des auditeurs du journal (console et API); sur la configuration "
+                            "d'exemple, ajoutez --developpement")
 
 BaseOption = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)")
 ConfigOption = typer.Option(None, "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
-DevOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
+DevOption = typer.Option(False, "--developpement", help="accepter les secrets de développement (configuration d'exemple)")
+JsonOption = typer.Option(False, "--json", help="sortie JSON (pour un script) au lieu du texte")
 
 
 def _reglages(base: Optional[str], config: Optional[Path], developpement: bool) -> Reglages:
@@ -35,15 +38,11 @@ def _reglages(base: Optional[str], config: Optional[Path], developpement: bool) 
 
 
 def _services(reglages: Reglages):  # type: ignore[no-untyped-def]
-    from passerelle.annuaire.chargement import AnnuaireInvalide
-    from passerelle.secrets_deploiement import SecretsRefuses
+    """The gateway's services; refused secrets or configuration are one line and their exit code
+    (passerelle/ligne_de_commande/erreurs.py), with the hint that --developpement is the way."""
     from passerelle.services import construire_services
 
-    try:
-        return construire_services(reglages)
-    except (SecretsRefuses, AnnuaireInvalide, ValueError) as exc:
-        _erreur(f"passerelle inutilisable: {exc}")
-        raise
+    return construire_services(reglages)
 
 
 def _journaliser_compte(services, connexion, decision: str, identifiant: str, details: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
@@ -62,19 +61,20 @@ def _journaliser_compte(services, connexion, decision: str, identifiant: str, de
 
 @auditeurs_app.command("creer")
 def creer(
-    identifiant: str,
+    identifiant: str = typer.Argument(..., help="identifiant du compte (minuscules, chiffres, . _ -), p. ex. a-durand"),
     nom: str = typer.Option(..., "--nom", help="nom et fonction de la personne"),
     organismes: Optional[str] = typer.Option(None, "--organismes", help="portée: codes séparés par des virgules"),
     tous: bool = typer.Option(False, "--tous", help="portée: tous les organismes"),
     base: Optional[str] = BaseOption,
     config: Optional[Path] = ConfigOption,
     developpement: bool = DevOption,
+    json_: bool = JsonOption,
 ) -> None:
     """Créer un compte d'auditeur; son secret est affiché UNE fois (jeton Bearer identifiant.secret)."""
     from passerelle.auditeurs import comptes
 
     if tous == (organismes is not None):
-        _erreur("choisir la portée: --organismes caf-042,carsat-ra OU --tous")
+        _erreur("choisir la portée: --organismes caf-042,carsat-ra OU --tous", Sortie.USAGE)
     services = _services(_reglages(base, config, developpement))
     liste = None if tous else (organismes or "").split(",")
     try:
@@ -86,9 +86,15 @@ def creer(
             _journaliser_compte(services, connexion, "auditeur_cree", identifiant, {"portee": list(auditeur.portee or ["*"])})
     except comptes.CompteInvalide as exc:
         _erreur(str(exc))
-        raise
     finally:
         services.moteur.dispose()
+    if json_:
+        import json
+
+        typer.echo(json.dumps({"identifiant": auditeur.identifiant, "nom": auditeur.nom,
+                               "portee": list(auditeur.portee or ["*"]), "jeton": f"{auditeur.identifiant}.{secret}"},
+                              ensure_ascii=False))
+        return
     typer.echo(f"auditeur {auditeur.identifiant} créé ({auditeur.nom}; portée: {auditeur.portee_texte()})", err=True)
     typer.echo("jeton (affiché une seule fois; à remettre par un canal sûr — console: identifiant + secret):", err=True)
     typer.echo(f"{auditeur.identifiant}.{secret}")
@@ -99,6 +105,7 @@ def lister(
     base: Optional[str] = BaseOption,
     config: Optional[Path] = ConfigOption,
     developpement: bool = DevOption,
+    json_: bool = JsonOption,
 ) -> None:
     """Lister les comptes, leur portée et leur état (jamais leur secret)."""
     from passerelle.auditeurs import comptes
@@ -107,15 +114,23 @@ def lister(
     moteur = ouvrir(_reglages(base, config, developpement).base)
     migrer(moteur)
     with moteur.connect() as connexion:
-        for a in comptes.lister(connexion):
-            etat = "actif" if a.actif else f"désactivé le {a.desactive_le:%Y-%m-%d}"
-            typer.echo(f"{a.identifiant:24} {etat:24} {a.nom} — {a.portee_texte()}")
+        tous = list(comptes.lister(connexion))
     moteur.dispose()
+    if json_:
+        import json
+
+        typer.echo(json.dumps([{"identifiant": a.identifiant, "nom": a.nom, "actif": a.actif,
+                                "desactive_le": a.desactive_le.isoformat() if a.desactive_le else None,
+                                "portee": list(a.portee or ["*"])} for a in tous], ensure_ascii=False, indent=2))
+        return
+    for a in tous:
+        etat = "actif" if a.actif else f"désactivé le {a.desactive_le:%Y-%m-%d}"
+        typer.echo(f"{a.identifiant:24} {etat:24} {a.nom} — {a.portee_texte()}")
 
 
 @auditeurs_app.command("desactiver")
 def desactiver(
-    identifiant: str,
+    identifiant: str = typer.Argument(..., help="identifiant du compte à désactiver"),
     base: Optional[str] = BaseOption,
     config: Optional[Path] = ConfigOption,
     developpement: bool = DevOption,
@@ -154,9 +169,9 @@ def rapprocher(
     from passerelle.auditeurs.rapprochement import rapprocher as faire
 
     if format_ not in ("csv", "json"):
-        _erreur("--format: csv ou json")
+        _erreur("--format: csv ou json", Sortie.USAGE)
     if not fichier.is_file():
-        _erreur(f"fichier introuvable: {fichier}")
+        _erreur(f"fichier introuvable: {fichier}", Sortie.FICHIER)
     services = _services(_reglages(base, config, developpement))
     try:
         with services.moteur.begin() as connexion:
@@ -167,7 +182,6 @@ def rapprocher(
             )
     except (FichierInvalide, ValueError) as exc:
         _erreur(f"rapprochement impossible: {exc}")
-        raise
     finally:
         services.moteur.dispose()
     texte = en_csv(resultat) if format_ == "csv" else en_json(resultat) + "\n"

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
+from passerelle.console.dates import en_francais
 from passerelle.console.session import COOKIE, Session, Signeur, lire_session
 from passerelle.erreurs import Refus
 from passerelle.reception.transaction import Trace, executer
@@ -21,6 +22,7 @@ from passerelle.services import Services
 
 T = TypeVar("T")
 GABARITS = Jinja2Templates(directory=str(Path(__file__).parent / "gabarits"))
+GABARITS.env.filters["date_fr"] = en_francais  # JJ/MM/AAAA HH:MM:SS UTC, whatever the browser's locale
 ENTETES = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",

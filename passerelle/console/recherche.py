@@ -23,6 +23,7 @@ from passerelle.auditeurs.consultation import (
     rechercher_pour,
 )
 from passerelle.catalogue.texte import faute_texte
+from passerelle.console.dates import lire as lire_date
 from passerelle.console.pages import (
     NonConnecte,
     agir,
@@ -60,15 +61,14 @@ def _fautes(formulaire: FormData, noms: tuple[str, ...]) -> list[ErreurChamp]:
 
 
 def _instant(texte: str, champ: str, erreurs: list[ErreurChamp]) -> datetime | None:
-    """``datetime-local`` values are read as UTC, as the form's labels say."""
+    """Typed the French way (JJ/MM/AAAA [HH:MM[:SS]]) and read as UTC, as the form's labels say."""
     if not texte:
         return None
     try:
-        instant = datetime.fromisoformat(texte.replace("Z", "+00:00"))
+        return lire_date(texte)
     except ValueError:
-        erreurs.append(ErreurChamp(champ, "date et heure attendues (AAAA-MM-JJTHH:MM)"))
+        erreurs.append(ErreurChamp(champ, "date attendue: JJ/MM/AAAA, ou JJ/MM/AAAA HH:MM:SS (UTC)"))
         return None
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 
 def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[str, str]]:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import typer
 
-journal_app = typer.Typer(
-    help="Journal (notariat): séquenceur, export et vérification hors ligne", no_args_is_help=True
-)
+from passerelle.ligne_de_commande import Application
+
+journal_app = Application(help="Journal (notariat): séquenceur, export et vérification hors ligne")
 
 BaseOption = typer.Option(None, "--base", help="URL SQLAlchemy (défaut: PASSERELLE_BASE ou sqlite:///passerelle.db)")
 ConfigOption = typer.Option(None, "--config", help="dossier de configuration (défaut: PASSERELLE_CONFIG ou config)")
-DeveloppementOption = typer.Option(False, "--developpement", help="accepter les secrets de développement")
+DeveloppementOption = typer.Option(False, "--developpement", help="accepter les secrets de développement (configuration d'exemple)")
 
 
 def _reglages(base: str | None, config: Path | None, developpement: bool):  # type: ignore[no-untyped-def]
@@ -33,13 +33,10 @@ def _reglages(base: str | None, config: Path | None, developpement: bool):  # ty
 
 
 def _secrets(reglages):  # type: ignore[no-untyped-def]
-    from passerelle.secrets_deploiement import SecretsRefuses, charger_secrets
+    """Refused secrets are one line and their exit code (passerelle/ligne_de_commande/erreurs.py)."""
+    from passerelle.secrets_deploiement import charger_secrets
 
-    try:
-        return charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
-    except SecretsRefuses as exc:
-        typer.secho(f"secrets refusés: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
+    return charger_secrets(reglages.chemin_secrets(), developpement=reglages.developpement)
 
 
 @journal_app.command("sequencer")
@@ -102,8 +99,9 @@ def exporter(
     try:
         manifeste = ecrire_export(moteur, sortie, cles, reglages.origine_journal, datetime.now(UTC))
     except ExportImpossible as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
+        from passerelle.ligne_de_commande import Sortie, erreur
+
+        erreur(str(exc), Sortie.FICHIER)
     finally:
         moteur.dispose()
     typer.echo(f"{manifeste.entrees} entrées et {manifeste.checkpoints} checkpoints exportés dans {sortie}/")
@@ -120,6 +118,10 @@ def verifier(
     """Vérifier un export hors ligne; code de sortie 0 = intègre, 1 = altéré."""
     from passerelle.journal.verificateur import verifier_export
 
+    if not export.is_dir():
+        from passerelle.ligne_de_commande import Sortie, erreur
+
+        erreur(f"export introuvable: {export} (un dossier écrit par « passerelle journal exporter »)", Sortie.FICHIER)
     rapport = verifier_export(
         export,
         cle_confiance=cle.read_text("utf-8") if cle else None,

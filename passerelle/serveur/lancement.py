@@ -7,6 +7,7 @@ limits of ``protocole.py`` hold wherever the gateway answers.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -64,11 +65,12 @@ def configuration(
     )
 
 
-def servir(config: ConfigServeur) -> None:
-    """Run until SIGINT/SIGTERM, like ``uvicorn.run``; exit 3 if the server never started."""
+def servir(config: ConfigServeur, sockets: list[socket.socket] | None = None) -> None:
+    """Run until SIGINT/SIGTERM, like ``uvicorn.run``; exit 3 if the server never started.
+    ``sockets``: listening sockets already bound (``passerelle serve`` binds before it announces)."""
     serveur = uvicorn.Server(config)
     try:
-        serveur.run()
+        serveur.run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     if not serveur.started:

@@ -91,7 +91,7 @@ def test_cli_creer_lister_desactiver(url_base: str, config: Path) -> None:
     runner = CliRunner()
     options = ["--base", url_base, "--config", str(config), "--developpement"]
     ambigu = runner.invoke(app, ["auditeurs", "creer", "a-durand", "--nom", "Anne Durand", *options])
-    assert ambigu.exit_code == 1 and "--tous" in ambigu.output
+    assert ambigu.exit_code == 2 and "--tous" in ambigu.output  # usage
     cree = runner.invoke(app, ["auditeurs", "creer", "a-durand", "--nom", "Anne Durand", "--organismes", "caf-042,carsat-ra", *options])
     assert cree.exit_code == 0, cree.output
     jeton = cree.stdout.strip().splitlines()[-1]

@@ -1,7 +1,8 @@
 """Valid payloads of the retirement signals, for a fictional allocataire of the CAF de la Loire.
 
-Plain functions, no pytest fixture: the API and batch tests import them too. Every helper
-returns a fresh dict; keyword arguments override fields, and ``ABSENT`` removes one::
+The builders live in the package (:mod:`passerelle.catalogue.exemples`, also behind
+``passerelle exemple``); these wrappers give the tests their defaults. Every helper returns a
+fresh dict; keyword arguments override fields, and ``ABSENT`` removes one::
 
     exemple_rdc(aujourd_hui=date(2025, 3, 1), email=ABSENT, type_allocation="RSA")
 
@@ -12,15 +13,19 @@ so the payload passes every rule for the emitter ``CAF_042``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from passerelle.annuaire.modeles import Organisme
-from passerelle.catalogue.age_legal import TableAgeLegal, ajouter_mois, charger_table_age_legal
-from passerelle.catalogue.nir import calculer_cle
+from passerelle.catalogue import exemples as paquet
+from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
+from passerelle.catalogue.exemples import ABSENT, nir_fictif
+from passerelle.catalogue.exemples import appliquer as _appliquer
 from passerelle.catalogue.registre import DefinitionFlux, charger_catalogue
+
+__all__ = ["ABSENT", "nir_fictif", "_appliquer"]
 
 CHEMIN_TABLE_AGE_LEGAL = Path(__file__).resolve().parents[2] / "config" / "regles" / "age-legal.yaml"
 
@@ -39,10 +44,8 @@ CARSAT_RA = Organisme(
 # Stand-ins for the ids the gateway returns in its receipts; API tests pass the real ones.
 ID_RDC = "3f2b8c1e-5d4a-4c7b-9e1f-0a2b3c4d5e6f"
 ID_PASSAGE_RETRAITE = "7c9d0e1f-2a3b-4c5d-8e6f-1a2b3c4d5e6f"
-
-ABSENT: Any = object()
-"""Pass as a field's value to remove the field from the payload."""
-
+# The day the Carsat's answers are dated from (the ``horloge`` fixture's).
+JOUR_REPONSES = date(2026, 11, 23)
 
 SIGNAUX_RETRAITE = ("rdc", "cloture-rdc", "passage-retraite", "avis-depot", "notification-retraite")
 
@@ -63,74 +66,15 @@ def table_age_legal() -> TableAgeLegal:
     return charger_table_age_legal(CHEMIN_TABLE_AGE_LEGAL)
 
 
-def nir_fictif(
-    naissance: date,
-    *,
-    sexe: int = 2,
-    departement: str = "42",
-    commune: str = "218",
-    ordre: str = "123",
-) -> str:
-    """A well-formed NIR coherent with ``naissance`` (default: a woman born in Saint-Étienne)."""
-    debut = f"{sexe}{naissance.year % 100:02d}{naissance.month:02d}{departement}{commune}{ordre}"
-    return f"{debut}{calculer_cle(debut):02d}"
-
-
+@cache
 def naissance_dans_fenetre(flux: str, aujourd_hui: date) -> date:
     """A birth date whose ``flux`` window holds ``aujourd_hui`` — when possible as its due date."""
-    table = table_age_legal()
-    regle = table.fenetres[flux]
-    for generation in table.generations:
-        mois = generation.age.en_mois - regle.echeance_avant_age_legal_mois
-        naissance = ajouter_mois(aujourd_hui, -mois)
-        if generation.contient(naissance) and table.fenetre(flux, naissance).contient(aujourd_hui):
-            return naissance
-    naissance = ajouter_mois(aujourd_hui, -12 * 70)
-    while not table.fenetre(flux, naissance).contient(aujourd_hui):
-        naissance += timedelta(days=1)
-    return naissance
-
-
-def _appliquer(donnees: dict[str, Any], surcharges: dict[str, Any]) -> dict[str, Any]:
-    for champ, valeur in surcharges.items():
-        if valeur is ABSENT:
-            donnees.pop(champ, None)
-        else:
-            donnees[champ] = valeur
-    return donnees
+    return paquet.naissance_dans_fenetre(table_age_legal(), flux, aujourd_hui)
 
 
 def _coordonnees(flux: str, aujourd_hui: date | None, naissance: date | None) -> dict[str, Any]:
-    naissance = naissance or naissance_dans_fenetre(flux, aujourd_hui or date.today())
-    return {
-        "destinataire": "carsat-ra",
-        "code_caf": "042",
-        "nir_assure": nir_fictif(naissance),
-        "civilite": "MME",
-        "nom_assure": "MARTIN",
-        "prenoms_assure": "Claire Marie Josette",
-        "date_naissance": naissance.isoformat(),
-        "nom_marital_assure": "DURAND",
-        "type_adresse": "principale",
-        "raison_sociale": "Foyer d'accueil médicalisé Les Tilleuls",
-        "nom_communication": "DURAND",
-        "prenom_communication": "Claire",
-        "zone_adresse1": "Résidence Les Tilleuls",
-        "zone_adresse2": "Bâtiment B",
-        "complement": "Appartement 12",
-        "numero_voie": "12 rue de la République",
-        "lieu_dit": "Le Soleil",
-        "code_postal": "42000",
-        "code_commune": "42218",
-        "localite": "SAINT-ETIENNE",
-        "pays": "France",
-        "code_pays": "FR",
-        "telephone1": "04 77 00 00 00",
-        "telephone2": "+33 6 00 00 00 00",
-        "email": "claire.durand@example.org",
-        "type_allocation": "AAH",
-        "taux_incapacite_aah": 80,
-    }
+    jour = aujourd_hui or date.today()
+    return paquet.coordonnees(flux, jour, table_age_legal(), naissance or naissance_dans_fenetre(flux, jour))
 
 
 def exemple_rdc(
@@ -153,44 +97,14 @@ NIR_EXEMPLE = nir_fictif(date(1964, 3, 15))
 
 def exemple_cloture_rdc(**surcharges: Any) -> dict[str, Any]:
     """A valid ``cloture-rdc`` from carsat-ra answering ``ID_RDC``."""
-    donnees = {
-        "destinataire": "caf-042",
-        "en_reponse_a": ID_RDC,
-        "nir_assure": NIR_EXEMPLE,
-        "code_carsat": "RA",
-        "statut_rdc": "repondu",
-        "date_taux_plein": "2031-01-01",
-        "regimes_affiliation": ["Régime général", "MSA salariés"],
-    }
-    return _appliquer(donnees, surcharges)
+    return _appliquer(paquet.cloture_rdc(ID_RDC, NIR_EXEMPLE, JOUR_REPONSES), surcharges)
 
 
 def exemple_avis_depot(**surcharges: Any) -> dict[str, Any]:
     """A valid ``avis-depot`` from carsat-ra answering ``ID_PASSAGE_RETRAITE``."""
-    donnees = {
-        "destinataire": "caf-042",
-        "en_reponse_a": ID_PASSAGE_RETRAITE,
-        "nir_assure": NIR_EXEMPLE,
-        "type_demande": "droit_propre",
-        "reception_demande": True,
-        "date_reception_demande": "2026-11-03",
-        "mode_liquidation": "liquidation unique des régimes alignés",
-        "transfert_regime": ["MSA salariés"],
-    }
-    return _appliquer(donnees, surcharges)
+    return _appliquer(paquet.avis_depot(ID_PASSAGE_RETRAITE, NIR_EXEMPLE, JOUR_REPONSES), surcharges)
 
 
 def exemple_notification_retraite(**surcharges: Any) -> dict[str, Any]:
     """A valid ``notification-retraite`` (an attribution) from carsat-ra."""
-    donnees = {
-        "destinataire": "caf-042",
-        "en_reponse_a": ID_PASSAGE_RETRAITE,
-        "nir_assure": NIR_EXEMPLE,
-        "type_demande": "droit_propre",
-        "date_effet": "2027-04-01",
-        "statut_demande": "attribution",
-        "montant_total": "1234.10",
-        "type_montant": "mensuel_brut",
-        "montant": 987.65,
-    }
-    return _appliquer(donnees, surcharges)
+    return _appliquer(paquet.notification_retraite(ID_PASSAGE_RETRAITE, NIR_EXEMPLE, JOUR_REPONSES), surcharges)

@@ -1,6 +1,8 @@
 """End to end in a real headless Chromium: an auditor logs in with the keyboard only, searches a
 NIR, sees every access to that person (a technician's and a robot's), opens the proof check and
-reads "Preuve vérifiée". Screenshots are kept in tests/artefacts/.
+reads "Preuve vérifiée". The results table fits a 1280 px screen, and dates read the French way
+(JJ/MM/AAAA HH:MM:SS UTC) whatever the browser's locale, typed as well as shown. Screenshots are
+kept in tests/artefacts/.
 
 The gateway runs as a real uvicorn server on 127.0.0.1 with its own SQLite database and the
 system clock. Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``); Playwright
@@ -10,6 +12,7 @@ only drives it. Without it the test is skipped here, and fails under CI (``CI=tr
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -155,7 +158,8 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
     with sync_playwright() as p:
         navigateur = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGUMENTS)
         try:
-            page = navigateur.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+            # An English-speaking browser: the dates must still be French (formatted by the server).
+            page = navigateur.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
             page.goto(f"{serveur['url']}/console/")
             assert page.url.endswith("/console/connexion")
             assert page.get_attribute("html", "lang") == "fr"
@@ -175,6 +179,12 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
             assert "cnil-controle" in page.inner_text("header")
 
             page.get_by_label("NIR de la personne").fill(donnees["nir"])
+            # The period typed the French way (no date widget following the browser's locale).
+            assert page.get_attribute("#champ-du", "type") == "text"
+            from datetime import datetime, timedelta, timezone
+
+            hier = datetime.now(timezone.utc) - timedelta(days=1)
+            page.get_by_label("Du (inclus)").fill(f"{hier:%d/%m/%Y %H:%M:%S}")
             with page.expect_navigation():
                 page.get_by_label("NIR de la personne").press("Enter")
             contenu = page.content()
@@ -184,7 +194,15 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
             assert "ad-caf042-07" in contenu and "claire.morel@caf-042" in contenu
             statut = page.get_by_role("status").inner_text()
             assert "Recherche limitée à la personne" in statut
-            page.screenshot(path=str(ARTEFACTS / "console.png"), full_page=True)
+            assert page.input_value("#champ-du") == f"{hier:%d/%m/%Y %H:%M:%S}"
+            horodatages = page.locator("table time").all_inner_texts()
+            assert horodatages and all(re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} UTC", h) for h in horodatages), horodatages
+            # At 1280 px the whole table is on screen: no horizontal scrolling, no timestamp on two lines.
+            defilement = page.evaluate("(() => { const d = document.querySelector('.defilement'); return [d.scrollWidth, d.clientWidth, document.documentElement.scrollWidth]; })()")
+            assert defilement[0] <= defilement[1] and defilement[2] <= 1280, defilement
+            hauteurs = page.evaluate("[...document.querySelectorAll('table time')].map(t => t.getClientRects().length)")
+            assert set(hauteurs) == {1}, hauteurs
+            page.screenshot(path=str(ARTEFACTS / "console-1280.png"), full_page=True)
 
             page.locator(f'a[href="/console/entrees/{acces_robot}/preuve"]').click()
             page.wait_for_load_state()
@@ -197,7 +215,7 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
             assert "Dernier checkpoint vérifié" in page.get_by_role("status").inner_text()
         finally:
             navigateur.close()
-    assert (ARTEFACTS / "console.png").stat().st_size > 10_000
+    assert (ARTEFACTS / "console-1280.png").stat().st_size > 10_000
     # Every page view above that read the journal is itself in the journal.
     with services.moteur.connect() as c:
         decisions = [r.decision for r in c.execute(sa.select(journal.c.decision).where(journal.c.agent == "cnil-controle"))]

@@ -196,4 +196,4 @@ def test_cli_lister(config: Path) -> None:
     assert "retenue-demande: carsat, cnav, cgss → caf ; réponse sous 15 j, rappels 5 j, 1 j avant" in texte
     apres = CliRunner().invoke(app, ["conventions", "lister", "--config", str(config), "--le", "2026-01-01"]).output
     assert "le 2026-01-01 : caduque depuis le 2026-01-01 : la convention nationale cnaf-cnav-2019-aspa" in apres
-    assert CliRunner().invoke(app, ["conventions", "lister", "--config", str(config), "--le", "01/01/2026"]).exit_code == 1
+    assert CliRunner().invoke(app, ["conventions", "lister", "--config", str(config), "--le", "01/01/2026"]).exit_code == 2  # usage

@@ -62,5 +62,5 @@ def test_serve_en_production_refuse_l_horloge_de_demonstration(config: Path, tmp
         app, ["serve", "--base", f"sqlite:///{tmp_path / 'p.db'}", "--config", str(config)],
         env={"PASSERELLE_HORLOGE_DEMO_DEBUT": "2026-01-01T00:00:00Z", "PASSERELLE_MODE": "production"},
     )
-    assert resultat.exit_code == 1
+    assert resultat.exit_code == 5  # configuration refusée (docs/ligne-de-commande.md)
     assert "démarrage refusé" in resultat.output and "horloge" in resultat.output

@@ -41,7 +41,7 @@ def test_secrets_de_production_acceptes(config: Path, tmp_path: Path) -> None:
     assert oct(sortie.stat().st_mode & 0o777) == "0o600"
     secrets = charger_secrets(sortie, developpement=False)
     assert secrets.signature_active == "passerelle-2026" and not secrets.developpement
-    assert CliRunner().invoke(app, ["secrets", "generer", str(sortie), "--keyid", "x"]).exit_code == 1
+    assert CliRunner().invoke(app, ["secrets", "generer", str(sortie), "--keyid", "x"]).exit_code == 3  # fichier déjà là
 
 
 def test_secrets_incomplets_nommes(config: Path, tmp_path: Path) -> None:

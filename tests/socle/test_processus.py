@@ -85,5 +85,6 @@ def test_production_refuse_la_config_d_exemple(tmp_path: Path) -> None:
         [sys.executable, "-m", "passerelle.cli", "serve", "--base", f"sqlite:///{tmp_path / 'p.db'}"],
         capture_output=True, text=True, timeout=60, cwd=RACINE, env={**os.environ, "PASSERELLE_MODE": "production"},
     )
-    assert resultat.returncode == 1
-    assert "développement" in resultat.stderr
+    assert resultat.returncode == 6  # matériel de développement hors mode développement
+    assert "développement" in resultat.stderr and "--developpement" in resultat.stderr
+    assert "Traceback" not in resultat.stderr and len(resultat.stderr.strip().splitlines()) == 1
