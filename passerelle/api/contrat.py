@@ -11,7 +11,10 @@ Every status an operation can answer is listed with its problem codes (an ``enum
 a response with a code not listed does not conform to the document), from the families of
 :mod:`passerelle.api.problemes`. FastAPI's default 422 is never kept: a malformed parameter is a
 400 ``parametre_invalide`` (``problemes.installer``). 408 and 431 come from the HTTP server layer
-(slow sender, oversized headers) and can be answered for any path.
+(slow sender, oversized headers), like 414 (target too long), a 400 ``requete_malformee`` (bytes
+that are not HTTP) and a 400 ``parametre_invalide`` for an address the gateway cannot carry (not
+UTF-8, a control character): they can be answered for any path. Every operation that reads or
+writes the database may answer 503 ``base_indisponible``.
 """
 
 from __future__ import annotations
@@ -43,20 +46,29 @@ LIBELLES = {
     401: ("Authentification refusée (signature, clé, nonce, empreinte ; jeton d'auditeur)", "Authentification refusée"),
     403: ("Échange non autorisé par les conventions, ou robot hors de son accord", "Échange non autorisé"),
     404: ("Inconnu ou non visible de l'appelant", "Ressource introuvable"),
-    408: ("Requête trop lente à arriver (couche serveur HTTP)", "Délai de requête dépassé"),
+    408: ("Requête trop lente à arriver (couche serveur HTTP)", "Requête refusée"),
     409: ("Conflit avec l'état courant", "Conflit"),
     413: ("Corps trop volumineux", "Corps trop volumineux"),
+    414: ("Cible de la requête (chemin et paramètres) trop longue (couche serveur HTTP)", "Requête refusée"),
     415: ("Type de contenu non pris en charge", "Type de contenu non pris en charge"),
     422: ("Message invalide (lecture, schéma, règles métier, acheminement) ; chaque champ fautif est listé",
           "Message invalide"),
     429: ("Débit du robot dépassé ; attendre Retry-After secondes", "Débit dépassé"),
-    431: ("En-têtes trop volumineux ou trop nombreux (couche serveur HTTP)", "En-têtes trop volumineux"),
+    431: ("En-têtes trop volumineux ou trop nombreux (couche serveur HTTP)", "Requête refusée"),
     500: ("Erreur interne : rien n'a été enregistré ; réessayer (re-signé, même Idempotency-Key)", "Erreur interne"),
     502: ("Réponse du destinataire invalide, ou refus du destinataire", "Échec de la consultation"),
-    503: ("Destinataire indisponible, ou qui ne prend pas en charge les consultations", "Destinataire indisponible"),
+    503: ("Service indisponible : base de données injoignable ou trop lente (réessayer après Retry-After, avec la "
+          "même Idempotency-Key pour un envoi), ou destinataire d'une consultation indisponible", "Service indisponible"),
     504: ("Le destinataire n'a pas répondu dans le délai", "Délai de consultation dépassé"),
 }
-COUCHE_SERVEUR = (408, 431)  # answered before routing, for any path: no code listed here
+# Answered before routing, for any path: by the HTTP server layer (passerelle/serveur/) and by the
+# address check of the ASGI layer (api/requetes.py, catalogue/texte.py).
+COUCHE_SERVEUR: dict[int, tuple[str, ...]] = {
+    400: ("requete_malformee", "parametre_invalide"),
+    408: ("delai_entetes_depasse", "delai_corps_depasse"),
+    414: ("uri_trop_longue",),
+    431: ("entetes_trop_volumineux", "entetes_trop_nombreux"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,9 +78,11 @@ class Acces:
     signature: bool
     auditeur: bool
     corps: bool = False  # a body is expected (its Content-Digest is then required)
+    base: bool = True  # reads or writes the database: may answer 503 base_indisponible
 
 
-PUBLIQUE = Acces(False, False)
+PUBLIQUE = Acces(False, False, base=False)
+PUBLIQUE_BASE = Acces(False, False)  # no caller to prove, but the database is read
 SIGNEE = Acces(True, False)
 SIGNEE_CORPS = Acces(True, False, corps=True)
 SIGNEE_OU_AUDITEUR = Acces(True, True)
@@ -100,9 +114,13 @@ def _problemes_de(operation: Operation) -> dict[int, tuple[str, ...]]:
         ajouter(401, *p.AUDITEUR)
     if operation.parametres:
         ajouter(400, "parametre_invalide")
+    for statut, liste in COUCHE_SERVEUR.items():
+        ajouter(statut, *liste)
     for statut, liste in operation.problemes.items():
         ajouter(statut, *liste)
-    if operation.acces != PUBLIQUE:
+    if operation.acces.base:
+        ajouter(503, "base_indisponible")
+    if operation.acces.signature or operation.acces.auditeur:
         ajouter(500, "erreur_interne")
     return {statut: tuple(liste) for statut, liste in sorted(codes.items())}
 
@@ -125,7 +143,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/v1/journal/entrees"): Operation(
         AUDITEUR, {400: ("criteres_invalides", "curseur_invalide")}, parametres=True),
     ("get", "/.well-known/jwks.json"): Operation(PUBLIQUE),
-    ("get", "/sante"): Operation(PUBLIQUE),
+    ("get", "/sante"): Operation(PUBLIQUE_BASE),
+    ("get", "/sante/disponibilite"): Operation(PUBLIQUE_BASE),
+    ("get", "/sante/vivacite"): Operation(PUBLIQUE),
     ("get", "/metrics"): Operation(PUBLIQUE),
 }
 FLUX = Operation(SIGNEE_CORPS, {
@@ -143,7 +163,7 @@ CONSULTATION = Operation(SIGNEE_CORPS, {
     **p.CONSULTATION_ECHECS,
 })
 CHEMINS_CATALOGUE = ("/v1/flux/{flux}", "/v1/lots/{flux}", "/v1/consultations/{type}")
-CODES_LIGNE_LOT = ("ligne_vide", "corps_trop_volumineux", "ligne_malformee")  # besides a message's codes
+CODES_LIGNE_LOT = ("ligne_vide", "corps_trop_volumineux", "ligne_malformee", "texte_invalide")  # besides a message's codes
 
 
 def codes_du_document(document: Mapping[str, Any]) -> dict[tuple[str, str, int], tuple[str, ...]]:
@@ -279,12 +299,14 @@ def _succes(methode: str, chemin: str) -> dict[str, Any]:
             description="clés publiques de la passerelle (RFC 7517, RFC 8037)"),
         ("get", "/metrics"): {"description": "métriques au format texte de Prometheus", **texte},
     }
-    if (methode, chemin) == ("get", "/sante"):
-        etat = _objet("statut", "version", "base", statut={"enum": ["ok", "degrade", "indisponible"]}, version=CHAINE,
+    if (methode, chemin) == ("get", "/sante/vivacite"):
+        return {"200": _json(_objet("statut", "version", statut={"const": "ok"}, version=CHAINE),
+                             description="le processus répond (la base n'est jamais lue)")}
+    if (methode, chemin) in (("get", "/sante"), ("get", "/sante/disponibilite")):
+        etat = _objet("statut", "version", "base", "journal_taille", statut={"enum": ["ok", "degrade"]}, version=CHAINE,
                       base=CHAINE, journal_taille=ENTIER, annuaire=CHAINE)
-        return {"200": _json(etat, description="en service (statut ok, ou degrade : annuaire invalide, le dernier "
-                                               "valide sert)"),
-                "503": _json(etat, description="base injoignable")}
+        return {"200": _json(etat, description="prête (statut ok, ou degrade : annuaire invalide, le dernier "
+                                               "valide sert) ; /sante est le nom historique de /sante/disponibilite")}
     return {"200": reponses[(methode, chemin)]}
 
 
@@ -327,6 +349,9 @@ def _reponse_probleme(statut: int, codes: Iterable[str], instance: str) -> dict[
                "detail": "explication en français, propre à ce refus", "code": codes[0] if codes else "…",
                "instance": instance, "requete": "3751581cd69b4e93832e518fbca10822"}
     entetes = dict(REQUETE_ID)
+    if statut == 503 and "base_indisponible" in codes:
+        entetes["Retry-After"] = {"description": "secondes avant de réessayer", "required": True,
+                                  "schema": {"type": "string", "pattern": "^[0-9]+$"}}
     if statut == 429:
         entetes["Retry-After"] = {"description": "secondes avant la minute suivante", "required": True,
                                   "schema": {"type": "string", "pattern": "^[0-9]+$"}}
@@ -353,8 +378,8 @@ def _completer(document_op: dict[str, Any], operation: Operation, chemin: str,
         reponse["headers"] = {**REQUETE_ID, **reponse.get("headers", {})}
         reponses[statut] = reponse
     codes = _problemes_de(operation)
-    for statut in sorted({*codes, *COUCHE_SERVEUR}):
-        reponses[str(statut)] = _reponse_probleme(statut, codes.get(statut, ()), chemin)
+    for statut in sorted(codes):
+        reponses[str(statut)] = _reponse_probleme(statut, codes[statut], chemin)
     op["responses"] = reponses
     return op
 
@@ -429,8 +454,11 @@ DESCRIPTION = (
     "opération (docs/integration.md § 2). Les auditeurs présentent `Authorization: Bearer <identifiant>.<secret>`.\n\n"
     "**Refus** : toujours `application/problem+json` (RFC 9457) avec un `code` stable, listé pour chaque "
     "opération et chaque statut (docs/problemes.md). Pour tout chemin : 404 `ressource_inconnue` (adresse "
-    "inexistante ; `flux_inconnu` ou `consultation_inconnue` pour un flux ou un type de consultation hors du catalogue), 405 `methode_non_autorisee` ; 408 et 431 par la couche "
-    "serveur HTTP (envoi trop lent, en-têtes trop volumineux)."
+    "inexistante ; `flux_inconnu` ou `consultation_inconnue` pour un flux ou un type de consultation hors du catalogue), 405 `methode_non_autorisee` ; 408, 414 et 431 par la couche "
+    "serveur HTTP (envoi trop lent, cible trop longue, en-têtes trop volumineux ou trop nombreux), 400 "
+    "`requete_malformee` (octets qui ne sont pas du HTTP) et 400 `parametre_invalide` (adresse non UTF-8 ou "
+    "porteuse d'un caractère de contrôle). Toute opération qui lit ou écrit la base peut répondre 503 "
+    "`base_indisponible` (avec `Retry-After`) : réessayer, avec la même `Idempotency-Key` pour un envoi."
 )
 
 

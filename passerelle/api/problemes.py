@@ -180,7 +180,7 @@ HABILITATION = (
     "convention_hors_vigueur", "convention_caduque", "destinataire_non_autorise", "sens_non_autorise",
     "convention_absente", "profil_non_autorise", "champ_non_autorise",
 )
-LECTURE = ("json_invalide", "schema_invalide", "nir_invalide")
+LECTURE = ("json_invalide", "texte_invalide", "schema_invalide", "nir_invalide")
 METIER = (
     "reponse_sans_demande", "champ_incompatible", "emetteur_incoherent", "nir_incoherent", "hors_fenetre",
     "motif_rejet_manquant", "date_reception_manquante",

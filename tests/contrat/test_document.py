@@ -181,7 +181,10 @@ def test_chaque_route_a_son_operation(passerelle) -> None:  # type: ignore[no-un
 CONSTRUCTEURS = re.compile(r"^(Refus\w*|RefusAuthentification|RefusHabilitation|RefusValidation|Introuvable|Conflit|"
                            r"Manquement|ConsultationImpossible)$")
 CODE = re.compile(r"^[a-z][a-z0-9_]+$")
-HORS_API = {"jeton_csrf_invalide"}  # the auditors' web console (HTML forms), not in the API document
+HORS_API = {
+    "jeton_csrf_invalide",  # the auditors' web console (HTML forms), not in the API document
+    "client_deconnecte",  # 499: the client left before the end of its body; no one reads that answer
+}
 
 
 def codes_du_source() -> dict[str, str]:
