@@ -185,7 +185,7 @@ def cles_revoquer(
 
 @cles_app.command("supprimer")
 def cles_supprimer(
-    keyid: str,
+    keyid: str = typer.Argument(..., help="identifiant de la clé à retirer de l'annuaire (config/annuaire/cles.yaml)"),
     forcer: bool = typer.Option(False, "--forcer", help="supprimer même la seule clé valide d'un organisme"),
     motif: Optional[str] = typer.Option(None, "--motif", help="pourquoi (journalisé)"),
     operateur: Optional[str] = typer.Option(None, "--operateur", help="qui (défaut: l'utilisateur du système)"),

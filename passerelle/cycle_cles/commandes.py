@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 import typer
 
+from passerelle.ligne_de_commande import Application
+
 from passerelle.outils_cli import erreur as _erreur
 
 BaseOption = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)")
@@ -74,7 +76,7 @@ def _groupe(nature: str) -> typer.Typer:
 
     interne = NATURES[nature]
     libelle = LIBELLES[nature]
-    groupe = typer.Typer(help=f"Rotation de la clé {libelle} de la passerelle", no_args_is_help=True)
+    groupe = Application(help=f"Rotation de la clé {libelle} de la passerelle")
 
     @groupe.command("ajouter")
     def ajouter(fichier: Path = FichierArgument,
@@ -90,7 +92,7 @@ def _groupe(nature: str) -> typer.Typer:
                    f"(passerelle secrets {nature} activer {fichier} {ident}).")
 
     @groupe.command("activer")
-    def activer(fichier: Path = FichierArgument, identifiant: str = typer.Argument(...)) -> None:
+    def activer(fichier: Path = FichierArgument, identifiant: str = typer.Argument(..., help="identifiant de la clé dans le fichier de secrets")) -> None:
         """2. Faire de la clé la clé active; puis redémarrer toutes les instances."""
         ancienne = _editer(edition.activer, fichier, interne, identifiant)
         suite = {
@@ -106,7 +108,7 @@ def _groupe(nature: str) -> typer.Typer:
     @groupe.command("retirer")
     def retirer(
         fichier: Path = FichierArgument,
-        identifiant: str = typer.Argument(...),
+        identifiant: str = typer.Argument(..., help="identifiant de la clé dans le fichier de secrets"),
         forcer: bool = typer.Option(False, "--forcer", help="index: retirer même si des lignes l'utilisent encore"),
         base: Optional[str] = BaseOption,
         config: Optional[Path] = ConfigOption,

@@ -72,7 +72,7 @@ def test_docs_rendu_sans_reseau_dans_chromium(passerelle_sqlite: PasserelleProce
             assert page.url == f"{url}/docs"
             page.wait_for_selector(".opblock", timeout=30_000)
             assert page.locator(".opblock").count() == nombre
-            assert page.get_by_text("/v1/flux/{flux}").first.is_visible()
+            assert page.get_by_text("/v1/flux/rdc").first.is_visible()  # one operation per flux (api/contrat.py)
             assert "passerelle" in page.locator(".info .title").inner_text()
             page.screenshot(path=str(ARTEFACTS / "docs.png"), full_page=False)
         finally:

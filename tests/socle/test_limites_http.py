@@ -273,5 +273,5 @@ def test_reglage_invalide_refuse_au_demarrage(tmp_path: Path) -> None:
          "--base", f"sqlite:///{tmp_path / 'p.db'}"],
         capture_output=True, text=True, timeout=60, cwd=RACINE, env={**os.environ, "PASSERELLE_TAILLE_MAX_URL": "20000"},
     )
-    assert resultat.returncode == 1
+    assert resultat.returncode == 5  # configuration ou réglage invalide (docs/ligne-de-commande.md)
     assert "réglage invalide" in resultat.stderr and "taille_max_url" in resultat.stderr
