@@ -38,6 +38,9 @@ secrets_app = Application(help="Secrets de la passerelle (clés de signature, d'
 app.add_typer(cles_app, name="cles")
 app.add_typer(organismes_app, name="organismes")
 app.add_typer(conventions_app, name="conventions")
+from passerelle.habilitations.commandes import reprendre as _reprendre, suspendre as _suspendre  # noqa: E402
+conventions_app.command("suspendre")(_suspendre)  # art. 3.3 (passerelle/habilitations/commandes.py)
+conventions_app.command("reprendre")(_reprendre)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(robots_app, name="robots")
 app.add_typer(secrets_app, name="secrets")
@@ -275,11 +278,13 @@ def organismes_lister(config: Path = ConfigOption, json_: bool = JsonOption) -> 
 def conventions_lister(
     config: Path = ConfigOption,
     le: Optional[str] = typer.Option(None, "--le", help="jour d'évaluation AAAA-MM-JJ (défaut: aujourd'hui, UTC)"),
+    base: Optional[str] = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="base où lire les suspensions (art. 3.3)"),
 ) -> None:
     """Chaque convention: son statut effectif ce jour-là et pourquoi (préavis, caducité), ce
     qu'elle autorise et les délais de réponse convenus (passerelle/habilitations/cycle.py)."""
     from passerelle.habilitations.conventions import ConventionsInvalides, charger_conventions
     from passerelle.habilitations.cycle import decrire
+    from passerelle.habilitations.commandes import lignes_suspension, suspensions_en_vigueur
 
     try:
         jour = date.fromisoformat(le) if le else datetime.now(timezone.utc).date()
@@ -289,8 +294,11 @@ def conventions_lister(
         conventions = charger_conventions(config / "conventions")
     except ConventionsInvalides as exc:
         _erreur(f"configuration refusée: {exc}", Sortie.CONFIGURATION)
+    suspensions, pourquoi = suspensions_en_vigueur(base)
     for c in conventions:
-        typer.echo("\n".join(decrire(c, conventions, jour)))
+        typer.echo("\n".join(decrire(c, conventions, jour) + lignes_suspension(suspensions, c.id)))
+    if pourquoi:
+        typer.echo(pourquoi, err=True)
 
 
 @schemas_app.command("generer")

@@ -23,6 +23,7 @@ from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
 from passerelle.stockage.base import DelaisBase, VerrouEcriture, migrer, ouvrir, verrou_ecriture
 from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.ecriture_groupee import EcritureGroupee
+from passerelle.stockage.suspensions import SourceSuspensions
 from passerelle.stockage.tampons import DossierTampons
 
 Horloge = Callable[[], datetime]
@@ -52,6 +53,7 @@ class Services:
     conservation: PolitiqueConservation = field(default_factory=lambda: PolitiqueConservation(active=False))
     tampons: DossierTampons | None = None  # batch spools; default from the settings
     groupe: EcritureGroupee = field(init=False)  # group commit of the accept path
+    suspensions: SourceSuspensions = field(init=False)  # art. 3.3, re-read at the directory's interval
 
     def __post_init__(self) -> None:
         if self.tampons is None:
@@ -62,6 +64,7 @@ class Services:
             taille_max=self.reglages.groupe_max,
             observer=self.metriques.groupes.observe,
         )
+        self.suspensions = SourceSuspensions(self.moteur, intervalle=self.reglages.relecture_annuaire, horloge=self.horloge)
 
 
 def delais_base(reglages: Reglages) -> DelaisBase:

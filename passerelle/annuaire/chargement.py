@@ -22,7 +22,9 @@ from passerelle.annuaire.robots import Robot, RobotsInvalides, fichier_robots, l
 
 journal_technique = structlog.get_logger("passerelle.annuaire")
 
-TYPES_ORGANISMES = {"caf", "carsat", "cnav", "cgss", "cpam", "msa", "urssaf"}
+# cnaf, cnav-nationale: the national caisses (heads of network), which administer conventions
+# (passerelle/habilitations/suspensions.py) and exchange no data.
+TYPES_ORGANISMES = {"caf", "carsat", "cnav", "cgss", "cpam", "msa", "urssaf", "cnaf", "cnav-nationale"}
 
 
 class AnnuaireInvalide(ValueError):

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 # Connection profiles (art. 2.8: "un profil de connexion qui définit la profondeur des données
 # accessibles"): what a key may send and what it may read is decided per profile by the
 # conventions (passerelle/habilitations/); the directory only says which profile a key has.
-PROFILS = frozenset({"accueil", "gestion", "lutte-fraude"})
+# ``administration``: a national caisse's key that suspends and resumes conventions (art. 3.3,
+# passerelle/habilitations/suspensions.py); it is no profile for exchanging data.
+PROFILS = frozenset({"accueil", "gestion", "lutte-fraude", "administration"})
 PROFIL_PAR_DEFAUT = "gestion"
 
 

@@ -147,6 +147,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/sante/disponibilite"): Operation(PUBLIQUE_BASE),
     ("get", "/sante/vivacite"): Operation(PUBLIQUE),
     ("get", "/metrics"): Operation(PUBLIQUE),
+    # Suspension on a breach (art. 3.3; api/conventions.py): a national caisse's administration key.
+    ("post", "/v1/conventions/{convention}/suspension"): Operation(SIGNEE_CORPS, {
+        403: ("administration_non_autorisee",), 404: ("convention_inconnue",), 409: ("convention_deja_suspendue",),
+        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "motif_invalide")}, parametres=True),
+    ("post", "/v1/conventions/{convention}/reprise"): Operation(SIGNEE_CORPS, {
+        403: ("administration_non_autorisee",), 404: ("convention_inconnue",), 409: ("convention_non_suspendue",),
+        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "motif_invalide")}, parametres=True),
+    ("get", "/v1/conventions/{convention}"): Operation(SIGNEE, {404: ("convention_inconnue",)}, parametres=True),
+}
+# The bodies of the plain operations that take one (FastAPI reads them as bytes: said here).
+MOTIF = {"type": "object", "required": ["motif"], "additionalProperties": False, "properties": {
+    "motif": {"type": "string", "minLength": 1, "maxLength": 500,
+              "description": "pourquoi (journalisé, communiqué aux parties dans l'avis suspension-convention)"}}}
+CORPS_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/v1/conventions/{convention}/suspension"): MOTIF,
+    ("post", "/v1/conventions/{convention}/reprise"): MOTIF,
 }
 FLUX = Operation(SIGNEE_CORPS, {
     400: ("idempotence_cle_invalide",), 403: p.HABILITATION, 409: p.DEMANDES_409,
@@ -261,6 +277,14 @@ def _succes(methode: str, chemin: str) -> dict[str, Any]:
                        destinataire=CHAINE, connecteur=CHAINE, statut=CHAINE, tentatives=ENTIER,
                        prochaine_tentative=CHAINE_OU_NUL, derniere_erreur=CHAINE_OU_NUL, livre_le=CHAINE_OU_NUL)
     texte = {"content": {TEXTE: {"schema": CHAINE}}}
+    suspension = _objet("suspendue_le", "motif", "par", "journal_index", suspendue_le=CHAINE, motif=CHAINE, par=CHAINE,
+                        organisme=CHAINE_OU_NUL, journal_index=ENTIER)
+    etat_convention = _objet("id", "intitule", "statut", "suspendue", "suspension", id=CHAINE, intitule=CHAINE,
+                             statut=CHAINE, suspendue={"type": "boolean"},
+                             suspension={"oneOf": [suspension, {"type": "null"}]})
+    changement = {**etat_convention, "required": [*etat_convention["required"], "journal_index", "avises"],
+                  "properties": {**etat_convention["properties"], "journal_index": ENTIER,
+                                 "avises": {"type": "array", "items": CHAINE}}}
     reponses: dict[tuple[str, str], dict[str, Any]] = {
         ("get", "/v1/boite"): _json(_objet("messages", "curseur_suivant", messages={"type": "array", "items": message},
                                            curseur_suivant=CHAINE_OU_NUL), description="une page de la boîte"),
@@ -298,6 +322,11 @@ def _succes(methode: str, chemin: str) -> dict[str, Any]:
                                                                   crv={"const": "Ed25519"}, kid=CHAINE, x=CHAINE)}),
             description="clés publiques de la passerelle (RFC 7517, RFC 8037)"),
         ("get", "/metrics"): {"description": "métriques au format texte de Prometheus", **texte},
+        ("get", "/v1/conventions/{convention}"): _json(etat_convention, description="état de la convention"),
+        ("post", "/v1/conventions/{convention}/suspension"): _json(
+            changement, description="suspendue : journalisée, avis suspension-convention déposé pour chaque partie"),
+        ("post", "/v1/conventions/{convention}/reprise"): _json(
+            changement, description="reprise : journalisée, avis suspension-convention déposé pour chaque partie"),
     }
     if (methode, chemin) == ("get", "/sante/vivacite"):
         return {"200": _json(_objet("statut", "version", statut={"const": "ok"}, version=CHAINE),
@@ -475,6 +504,9 @@ def document_openapi(app: FastAPI, services: Services) -> dict[str, Any]:
         for methode, op in operations.items():
             operation = OPERATIONS[(methode, chemin)]  # a new route must say what it answers (KeyError)
             chemins.setdefault(chemin, {})[methode] = _completer(op, operation, chemin, _succes(methode, chemin), [])
+            if (methode, chemin) in CORPS_OPERATIONS:
+                chemins[chemin][methode]["requestBody"] = {"required": True, "content": {JSON: {
+                    "schema": CORPS_OPERATIONS[(methode, chemin)]}}}
     chemins.update(_operations_catalogue(gabarits, services, composants))
     brut["paths"] = dict(sorted(chemins.items()))
     brut["components"] = {

@@ -178,7 +178,7 @@ ROBOT = ("technicien_absent", "hors_plage_robot")
 DEBIT = ("debit_robot_depasse",)
 HABILITATION = (
     "convention_hors_vigueur", "convention_caduque", "destinataire_non_autorise", "sens_non_autorise",
-    "convention_absente", "profil_non_autorise", "champ_non_autorise",
+    "convention_absente", "profil_non_autorise", "champ_non_autorise", "convention_suspendue",
 )
 LECTURE = ("json_invalide", "texte_invalide", "schema_invalide", "nir_invalide")
 METIER = (

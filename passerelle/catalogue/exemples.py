@@ -251,6 +251,20 @@ def avis_echeance(aujourd_hui: date) -> dict[str, Any]:
     }
 
 
+def suspension_convention(aujourd_hui: date) -> dict[str, Any]:
+    """What the gateway itself sends the parties of a convention suspended on a breach (read only)."""
+    return {
+        "evenement": "suspension",
+        "convention": "caf-042-carsat-ra-aspa",
+        "intitule": "Partenariat local CAF de la Loire – Carsat Rhône-Alpes, ASPA des allocataires du RSA",
+        "suspendue_le": f"{aujourd_hui.isoformat()}T09:30:00Z",
+        "motif": "manquement aux obligations de protection des données (art. 3.3) : audit en cours",
+        "par": "claire.martin",
+        "organisme": "cnaf",
+        "consequence": "tout échange autorisé par cette convention est refusé (403 convention_suspendue) jusqu'à la reprise",
+    }
+
+
 # --- one entry point per flux ----------------------------------------------------------------
 
 
@@ -318,6 +332,7 @@ EXEMPLES: dict[str, Exemple] = {
                 construire=lambda j, t, i, n, r: subrogation_reponse(i or "", n or NIR_INVALIDITE)),
         Exemple("suspicion-fraude", "caf-042-fraude-dev-2026", lambda j, t, i, n, r: suspicion_fraude(j)),
         Exemple("avis-echeance", None, lambda j, t, i, n, r: avis_echeance(j), lecture_seule=True),
+        Exemple("suspension-convention", None, lambda j, t, i, n, r: suspension_convention(j), lecture_seule=True),
     )
 }
 

@@ -163,7 +163,7 @@ def ouvrir(
             emetteur=emetteur, destinataire=destinataire, flux=definition.flux, jour=instant.date(),
             profil=appelant.cle.profil,
         ),
-        services.conventions,
+        services.conventions, services.suspensions.actuel(connexion),  # art. 3.3: the suspensions as this replica last read them
     )
     demande = valider_demande(definition, corps, instant.date(), objet=objet)
     nir = getattr(demande, "nir_assure", None)

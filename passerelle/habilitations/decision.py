@@ -6,14 +6,15 @@ Default deny. The refusal code names the first condition that failed, from the m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from passerelle.annuaire.modeles import Organisme
 from passerelle.erreurs import RefusHabilitation
 from passerelle.habilitations.conventions import Convention, Habilitation
 from passerelle.habilitations.cycle import EtatConvention, StatutEffectif, statut_effectif
+from passerelle.habilitations.suspensions import Suspension, refus_suspension, suspension_en_vigueur
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class FaitsEchange:
     flux: str
     jour: date
     profil: str | None = None  # the sending key's profile (None: unknown, only a profile-free habilitation allows)
+    instant: datetime | None = None  # for the suspensions (None: every suspension given is in force)
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,13 @@ class Autorisation:
     habilitation: Habilitation
 
 
-def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisation:
-    """Allow when one convention in force grants the flux from this sender to this destination."""
+def decider(
+    faits: FaitsEchange, conventions: Iterable[Convention], suspensions: Mapping[str, Suspension] | None = None
+) -> Autorisation:
+    """Allow when one convention in force, not suspended (art. 3.3), grants the flux from this
+    sender to this destination."""
     conventions = tuple(conventions)  # all of them: a local agreement's voiding depends on the others
+    suspendues: list[Suspension] = []
     hors_vigueur: list[tuple[Convention, EtatConvention]] = []
     profils_requis: list[str] = []
     mauvais_destinataire = False
@@ -51,6 +57,9 @@ def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisat
                     if habilitation.profils_emetteurs and faits.profil not in habilitation.profils_emetteurs:
                         profils_requis.extend(habilitation.profils_emetteurs)
                         continue
+                    if (suspension := suspension_en_vigueur(suspensions, convention.id, faits.instant)) is not None:
+                        suspendues.append(suspension)
+                        continue
                     return Autorisation(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
                 hors_vigueur.append((convention, etat))
             elif emetteur_ok:
@@ -59,6 +68,8 @@ def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisat
                 faits.emetteur
             ):
                 sens_inverse = True
+    if suspendues:
+        raise refus_suspension(suspendues[0], faits.flux, faits.emetteur.code, faits.destinataire.code)
     if profils_requis:
         raise RefusHabilitation(
             "profil_non_autorise",

@@ -155,7 +155,7 @@ def examiner(
     trace.destinataire = destinataire.code
     autorisation = decider(
         FaitsEchange(emetteur=emetteur, destinataire=destinataire, flux=flux, jour=instant.date(), profil=appelant.cle.profil),
-        services.conventions,
+        services.conventions, services.suspensions.actuel(connexion),  # art. 3.3: the suspensions as this replica last read them
     )
     valide = valider_message(
         definition,

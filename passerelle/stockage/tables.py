@@ -255,3 +255,18 @@ debit_robots = sa.Table(
     sa.Column("minute", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("requetes", sa.Integer, nullable=False),
 )
+
+# The conventions suspended now (art. 3.3: a party that fails its protection obligations may see
+# its transfers stopped): one row per suspension in force, removed on resumption; the history is
+# the journal's (convention_suspendue, convention_reprise). Every replica reads it at its
+# directory reload interval (stockage/suspensions.py).
+suspensions = sa.Table(
+    "suspensions",
+    metadata,
+    sa.Column("convention", sa.String(64), primary_key=True),
+    sa.Column("suspendue_le", Horodatage, nullable=False),
+    sa.Column("motif", sa.String(500), nullable=False),
+    sa.Column("par", sa.String(256), nullable=False),
+    sa.Column("organisme", sa.String(64)),  # the administrator's organisme; NULL: the operator (CLI)
+    sa.Column("journal_index", sa.BigInteger, nullable=False),
+)

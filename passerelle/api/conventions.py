@@ -1,0 +1,99 @@
+"""The national caisses' administrators: suspend a convention on a breach (art. 3.3), resume it,
+read its state.
+
+Authenticated as every organisme request (RFC 9421, ``api/commun.py``); suspending or resuming
+is for a key of profile ``administration`` of a national caisse party to the convention
+(``habilitations/suspensions.py``); its state is visible to every organisme it concerns. Every
+refusal is journaled; a suspension is in force on this replica at once, on the others within
+their directory reload interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from passerelle.acheminement import suspensions as gestion
+from passerelle.api.commun import exiger_json, preparer
+from passerelle.catalogue.validation import lire_json
+from passerelle.erreurs import Introuvable, RefusHabilitation
+from passerelle.habilitations.suspensions import PROFIL_ADMINISTRATION, concernes, partie_nationale
+from passerelle.reception.transaction import Trace, authentifier_appelant, executer
+from passerelle.services import Services
+from passerelle.signature.authentification import Appelant
+
+router = APIRouter(tags=["conventions"])
+IDENTIFIANT = Path(max_length=64, description="identifiant de la convention (config/conventions/)")
+
+
+def _administrateur(services: Services, appelant: Appelant, identifiant: str) -> gestion.Demandeur:
+    convention = gestion.convention_connue(services, identifiant)
+    if appelant.cle.profil != PROFIL_ADMINISTRATION:
+        raise RefusHabilitation(
+            "administration_non_autorisee",
+            f"suspendre ou reprendre une convention demande une clé de profil {PROFIL_ADMINISTRATION} d'une caisse "
+            f"nationale; la clé {appelant.cle.keyid} a le profil {appelant.cle.profil}",
+        )
+    organismes = services.annuaire.actuel().organismes
+    if not partie_nationale(convention, appelant.organisme, organismes):
+        raise RefusHabilitation(
+            "administration_non_autorisee",
+            f"{appelant.organisme.code} n'est pas une caisse nationale partie à la convention {convention.id}",
+        )
+    return gestion.Demandeur(par=appelant.agent, organisme=appelant.organisme.code, keyid=appelant.cle.keyid, canal="api")
+
+
+async def _changer(request: Request, identifiant: str, operation: str, action: Any) -> JSONResponse:
+    services, trace, message, corps = await preparer(request, operation)
+    await exiger_json(services, trace, message, "la demande")
+
+    def dans_la_transaction(connexion: Connection, trace: Trace) -> dict[str, Any]:
+        appelant = authentifier_appelant(services, connexion, trace, message, corps)
+        trace.details["convention"] = identifiant[:64]
+        demandeur = _administrateur(services, appelant, identifiant)
+        objet = lire_json(corps)
+        motif = objet.get("motif") if isinstance(objet, dict) else None
+        resultat: dict[str, Any] = action(services, connexion, identifiant, motif, demandeur, services.horloge())
+        return resultat
+
+    resultat = await run_in_threadpool(executer, services, trace, dans_la_transaction)
+    services.suspensions.invalider()  # in force on this replica from the next request
+    return JSONResponse(resultat)
+
+
+@router.post(
+    "/v1/conventions/{convention}/suspension",
+    summary="Suspendre une convention sur manquement (art. 3.3) : tout échange qu'elle autorise est refusé",
+)
+async def suspendre(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
+    return await _changer(request, convention, "suspension_convention", gestion.suspendre)
+
+
+@router.post(
+    "/v1/conventions/{convention}/reprise",
+    summary="Reprendre les échanges d'une convention suspendue",
+)
+async def reprendre(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
+    return await _changer(request, convention, "reprise_convention", gestion.reprendre)
+
+
+@router.get(
+    "/v1/conventions/{convention}",
+    summary="État d'une convention : statut, suspension en vigueur (date, motif, auteur)",
+)
+async def lire(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
+    services, trace, message, corps = await preparer(request, "etat_convention")
+
+    def dans_la_transaction(connexion: Connection, trace: Trace) -> dict[str, Any]:
+        appelant = authentifier_appelant(services, connexion, trace, message, corps)
+        trace.details["convention"] = convention[:64]
+        connue = gestion.convention_connue(services, convention)
+        if appelant.organisme not in concernes(connue, services.annuaire.actuel().organismes):
+            raise Introuvable("convention_inconnue", f"la convention {connue.id} ne concerne pas {appelant.organisme.code}")
+        return gestion.etat(services, connexion, connue)
+
+    return JSONResponse(await run_in_threadpool(executer, services, trace, dans_la_transaction))
