@@ -150,10 +150,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     # Suspension on a breach (art. 3.3; api/conventions.py): a national caisse's administration key.
     ("post", "/v1/conventions/{convention}/suspension"): Operation(SIGNEE_CORPS, {
         403: ("administration_non_autorisee",), 404: ("convention_inconnue",), 409: ("convention_deja_suspendue",),
-        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "texte_invalide", "motif_invalide")}, parametres=True),
+        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "texte_invalide", "schema_invalide", "motif_invalide")}, parametres=True),
     ("post", "/v1/conventions/{convention}/reprise"): Operation(SIGNEE_CORPS, {
         403: ("administration_non_autorisee",), 404: ("convention_inconnue",), 409: ("convention_non_suspendue",),
-        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "texte_invalide", "motif_invalide")}, parametres=True),
+        415: ("type_contenu_non_supporte",), 422: ("json_invalide", "texte_invalide", "schema_invalide", "motif_invalide")}, parametres=True),
     ("get", "/v1/conventions/{convention}"): Operation(SIGNEE, {404: ("convention_inconnue",)}, parametres=True),
 }
 # The bodies of the plain operations that take one (FastAPI reads them as bytes: said here).

@@ -10,6 +10,7 @@ their directory reload interval.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
@@ -20,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from passerelle.acheminement import suspensions as gestion
 from passerelle.api.commun import exiger_json, preparer
 from passerelle.catalogue.validation import lire_json
-from passerelle.erreurs import Introuvable, RefusHabilitation
+from passerelle.erreurs import Introuvable, RefusHabilitation, RefusValidation, citer
 from passerelle.habilitations.suspensions import PROFIL_ADMINISTRATION, concernes, partie_nationale
 from passerelle.reception.transaction import Trace, authentifier_appelant, executer
 from passerelle.services import Services
@@ -56,7 +57,14 @@ async def _changer(request: Request, identifiant: str, operation: str, action: A
         trace.details["convention"] = identifiant[:64]
         demandeur = _administrateur(services, appelant, identifiant)
         objet = lire_json(corps)
-        motif = objet.get("motif") if isinstance(objet, dict) else None
+        if not isinstance(objet, dict) or set(objet) - {"motif"}:
+            inconnus = sorted(set(objet) - {"motif"}) if isinstance(objet, dict) else []
+            raise RefusValidation(
+                "schema_invalide",
+                'le corps est un objet JSON {"motif": "…"}'
+                + (f" ; champ(s) inconnu(s) : {', '.join(citer(c) for c in inconnus)}" if inconnus else ""),
+            )
+        motif = json.loads(corps).get("motif")  # lire_json reads numbers as text: a motive is a JSON string
         resultat: dict[str, Any] = action(services, connexion, identifiant, motif, demandeur, services.horloge())
         return resultat
 

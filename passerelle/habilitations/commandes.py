@@ -89,14 +89,14 @@ def suspensions_en_vigueur(base: Optional[str]) -> tuple[Mapping[str, Any] | Non
     import sqlalchemy as sa
 
     from passerelle.reglages import Reglages
-    from passerelle.stockage.base import normaliser_url
+    from passerelle.stockage.base import normaliser_url, ouvrir
     from passerelle.stockage.suspensions import lire_toutes
 
     url = normaliser_url(base or Reglages.model_fields["base"].default)
     adresse = sa.engine.make_url(url)
     if adresse.get_backend_name() == "sqlite" and (not adresse.database or not Path(adresse.database).exists()):
         return None, f"suspensions non lues: pas de base {adresse.database or '(mémoire)'} (--base / PASSERELLE_BASE)"
-    moteur = sa.create_engine(url)
+    moteur = ouvrir(url)  # every wait bounded (stockage/base.py)
     try:
         with moteur.connect() as connexion:
             return lire_toutes(connexion), None

@@ -35,11 +35,16 @@ def test_seule_une_caisse_nationale_partie_suspend(passerelle) -> None:  # type:
     assert "cnav n'est pas une caisse nationale partie à la convention caf-cpam-gard-subrogation" in r.json()["detail"]
     r = suspendre(p, CNAF, "inexistante")
     assert r.status_code == 404 and r.json()["code"] == "convention_inconnue"
-    for motif in ("", "   ", "x" * 501, None, ["liste"]):
+    for motif in ("", "   ", "x" * 501, None, ["liste"], 3):
         r = suspendre(p, CNAF, motif=motif)
         assert r.status_code == 422 and r.json()["code"] == "motif_invalide", motif
     r = suspendre(p, CNAF, motif="a\x07b")  # the input boundary refuses control characters for every body
     assert r.status_code == 422 and r.json()["code"] == "texte_invalide"
+    for corps in ({"motif": "x", "urgence": True}, ["x"], "x"):
+        r = signe(p, CNAF, "POST", f"/v1/conventions/{NATIONALE}/suspension", corps)
+        assert r.status_code == 422 and r.json()["code"] == "schema_invalide", corps
+    assert "champ(s) inconnu(s) : 'urgence'" in signe(
+        p, CNAF, "POST", f"/v1/conventions/{NATIONALE}/suspension", {"motif": "x", "urgence": 1}).json()["detail"]
     r = signe(p, CNAF, "POST", f"/v1/conventions/{NATIONALE}/suspension", b"{", type_contenu="application/json")
     assert r.status_code == 422 and r.json()["code"] == "json_invalide"
     r = signe(p, CNAF, "POST", f"/v1/conventions/{NATIONALE}/suspension", b"motif", type_contenu="text/plain")
@@ -47,7 +52,7 @@ def test_seule_une_caisse_nationale_partie_suspend(passerelle) -> None:  # type:
     r = signe(p, CNAF, "POST", f"/v1/conventions/{NATIONALE}/reprise", {"motif": "rien"})
     assert r.status_code == 409 and r.json()["code"] == "convention_non_suspendue"
     # Each refusal journaled; nothing else changed: no suspension, no notice, exchanges accepted.
-    assert len(refus(p, "administration_non_autorisee")) == 2 and len(refus(p, "motif_invalide")) == 5
+    assert len(refus(p, "administration_non_autorisee")) == 2 and len(refus(p, "motif_invalide")) == 6
     assert refus(p, "convention_inconnue") and refus(p, "convention_non_suspendue")
     assert entrees(p, "convention_suspendue", "convention_reprise") == []
     assert avis(p, "caf-042-dev-2026") == [] and _rdc(p).statut == 202
