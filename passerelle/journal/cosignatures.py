@@ -13,3 +13,8 @@ def checkpoint_publie(connexion: Connection) -> str | None:
     """The latest signed note, verbatim, or None before the sequencer's first run."""
     dernier = dernier_checkpoint_taille(connexion)
     return None if dernier is None else dernier[1]
+
+
+def cles_temoins_publiees(connexion: Connection) -> list[str]:
+    """Verifier keys of the witnesses whose cosignatures the latest checkpoint carries."""
+    return []

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from passerelle.journal.merkle import hash_feuille, hash_noeud
 from passerelle.journal.note import analyser_checkpoint, _decouper
 from passerelle.journal.preuves import preuve_inclusion_stockee
-from passerelle.journal.cosignatures import checkpoint_publie
+from passerelle.journal.cosignatures import checkpoint_publie, cles_temoins_publiees
 from passerelle.stockage.preuve_echange import EntreeEchange, entrees_echange
 
 __all__ = ["FORMAT", "VERSION", "PreuveEtablie", "directions", "etablir_preuve", "etapes", "serialiser"]
@@ -89,7 +89,6 @@ def etablir_preuve(
     *,
     origine: str,
     cles_journal: Sequence[str],
-    cles_temoins: Sequence[str] = (),
     visible: Callable[[EntreeEchange], bool] = lambda e: True,
 ) -> PreuveEtablie | None:
     """The bundle of ``message_id`` against the latest published checkpoint; None if no entry names it."""
@@ -121,7 +120,7 @@ def etablir_preuve(
         "origine": origine,
         "message": message_id,
         "messages": [m for m in ids if m in nommes],
-        "cles": {"journal": list(cles_journal), "temoins": list(cles_temoins)},
+        "cles": {"journal": list(cles_journal), "temoins": cles_temoins_publiees(connexion)},
         "checkpoint": note,
         "entrees": entrees,
     }

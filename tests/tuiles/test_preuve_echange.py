@@ -139,3 +139,26 @@ def test_message_inconnu(passerelle, tmp_path: Path, url_base: str) -> None:  # 
     sortie = CliRunner().invoke(app, ["journal", "preuve", "00000000-0000-0000-0000-000000000000",
                                       *_options(passerelle, url_base)])
     assert sortie.exit_code == 1 and "aucune entrée" in sortie.output
+
+
+def test_la_console_offre_le_paquet_d_un_message(passerelle, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.auditeurs.outils import bearer, creer_auditeur
+    from tests.console.outils import connecter
+
+    message = _echange(passerelle)
+    juge = creer_auditeur(passerelle, "juge")
+    connecter(passerelle, juge)
+    page = passerelle.client.get(f"/console/messages/{message}")
+    assert f'href="/console/messages/{message}/preuve"' in page.text
+    fichier = passerelle.client.get(f"/console/messages/{message}/preuve")
+    assert fichier.status_code == 200 and "attachment" in fichier.headers["content-disposition"]
+    assert verifier_preuve(fichier.content).ok and json.loads(fichier.content)["message"] == message
+    journal = passerelle.client.get("/v1/journal/entrees", params={"agent": "juge"}, headers=bearer(juge)).json()
+    telechargements = [e["entree"]["details"] for e in journal["entrees"]
+                       if e["entree"].get("details", {}).get("operation") == "preuve_echange"]
+    assert telechargements and telechargements[0]["message"] == message  # the download is journaled
+
+    passerelle.client.cookies.clear()
+    connecter(passerelle, creer_auditeur(passerelle, "ailleurs", organismes=["caf-069"]))
+    refus = passerelle.client.get(f"/console/messages/{message}/preuve")
+    assert refus.status_code == 404 and "preuve" not in refus.headers.get("content-disposition", "")
