@@ -31,11 +31,11 @@ def cosignatures(connexion: Connection, taille: int) -> list[tuple[str, str, str
     return [(t, c, ligne) for t, c, ligne in lignes]
 
 
-def derniere_taille_cosignee(connexion: Connection, temoin: str) -> int:
-    """The largest size this witness cosigned for us: the ``old`` it expects next (0 if none)."""
+def derniere_taille_cosignee(connexion: Connection, temoin: str) -> int | None:
+    """The largest size this witness cosigned for us: the ``old`` it expects next (None: never)."""
     taille = connexion.execute(sa.select(sa.func.max(journal_cosignatures.c.taille))
                                .where(journal_cosignatures.c.temoin == temoin)).scalar_one_or_none()
-    return int(taille or 0)
+    return None if taille is None else int(taille)
 
 
 def note_a_la_taille(connexion: Connection, taille: int) -> str | None:

@@ -104,9 +104,10 @@ def _un_temoin(moteur: Engine, temoin: TemoinConfigure, envoyer: Envoi, delai: f
         if dernier is None:
             return Resultat(temoin.nom, 0, False, "aucun checkpoint signé")
         taille, note = dernier
-        ancienne = derniere_taille_cosignee(connexion, temoin.nom)
-        if ancienne >= taille:
+        cosignee = derniere_taille_cosignee(connexion, temoin.nom)
+        if cosignee is not None and cosignee >= taille:
             return Resultat(temoin.nom, taille, True, "déjà cosigné")
+        ancienne = cosignee or 0
         for _ in range(2):  # a 409 tells the size the witness knows: one retry from there
             chemin = preuve_coherence_stockee(connexion, ancienne, taille).chemin
             statut, type_contenu, corps = envoyer(temoin, corps_demande(ancienne, chemin, note), delai)
