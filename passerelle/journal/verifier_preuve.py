@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.journal.merkle import hash_feuille, hash_noeud, noeuds_inclusion
-from passerelle.journal.note import NoteInvalide, analyser_checkpoint, analyser_cle_verification, verifier_note
+from passerelle.journal.note import NoteInvalide, analyser_checkpoint, analyser_cle_verification, id_cle, verifier_note
 from passerelle.journal.preuve_echange import FORMAT, VERSION, directions, serialiser
 from passerelle.temoin.cosignature import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
 
@@ -53,7 +54,7 @@ class RapportPreuve:
 
 def _objet(valeur: Any, lieu: str, cles: Sequence[str]) -> dict[str, Any]:
     if not isinstance(valeur, dict):
-        raise Faute(lieu, "objet JSON attendu")
+        raise Faute(lieu or "document", "objet JSON attendu")
     for cle in cles:
         if cle not in valeur:
             raise Faute(f"{lieu}.{cle}".lstrip("."), "champ absent")
@@ -157,8 +158,9 @@ def _checkpoint(note: str, origine: str, cles: list[tuple[str, Ed25519PublicKey]
     cosignataires: set[str] = set()
     _, lignes = lignes_de_signature(note)
     for ligne in lignes:
-        if ligne.nom == origine:
-            continue  # the journal's own signatures (checked above, or a rotation's other key)
+        if ligne.nom == origine:  # the journal's own lines: each must be a valid signature of a listed key
+            _signature_journal(texte, ligne, cles)
+            continue
         if ligne.nom not in temoins:
             raise Faute("checkpoint", f"ligne de signature {ligne.numero} : {ligne.nom} n'est pas dans cles.temoins")
         try:
@@ -168,6 +170,17 @@ def _checkpoint(note: str, origine: str, cles: list[tuple[str, Ed25519PublicKey]
         cosignataires.add(ligne.nom)
         rapport.lignes.append(f"  cosigné par le témoin {ligne.nom} (horodatage {horodatage})")
     return point.taille, point.racine, cosignataires
+
+
+def _signature_journal(texte: str, ligne: Any, cles: list[tuple[str, Ed25519PublicKey]]) -> None:
+    for nom, publique in cles:
+        if ligne.identifiant == id_cle(nom, publique.public_bytes_raw()):
+            try:
+                publique.verify(ligne.brute, texte.encode("utf-8"))
+            except InvalidSignature:
+                break
+            return
+    raise Faute("checkpoint", f"ligne de signature {ligne.numero} : pas une signature valide d'une clé de cles.journal")
 
 
 def _entree(i: int, entree: Any, taille: int, racine: bytes, precedent: int) -> tuple[int, bytes]:

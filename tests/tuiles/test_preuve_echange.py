@@ -162,3 +162,43 @@ def test_la_console_offre_le_paquet_d_un_message(passerelle, tmp_path: Path) -> 
     connecter(passerelle, creer_auditeur(passerelle, "ailleurs", organismes=["caf-069"]))
     refus = passerelle.client.get(f"/console/messages/{message}/preuve")
     assert refus.status_code == 404 and "preuve" not in refus.headers.get("content-disposition", "")
+
+
+def test_paquet_pur_avec_deux_cles_de_journal_et_un_temoin() -> None:
+    """A bundle built by hand (tree of one leaf, a rotation's two keys, one witness): every line of
+    the note is checked, so every byte of this file counts too."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from passerelle.journal.note import Checkpoint, cle_verification_texte, cosigner_note, signer_checkpoint
+    from passerelle.temoin.cosignature import cle_temoin_texte, cosigner
+
+    origine = "o.exemple/journal"
+    octets = b'{"decision":"accepte","message":"m-1"}'
+    feuille = hashlib.sha256(b"\x00" + octets).digest()
+    ancienne, nouvelle, temoin = (Ed25519PrivateKey.generate() for _ in range(3))
+    note = signer_checkpoint(Checkpoint(origine, 1, feuille), origine, nouvelle)
+    note = cosigner_note(note, origine, ancienne)
+    note += cosigner(note.split("\n\n")[0] + "\n", "t.exemple", temoin, 1_800_000_000)
+    brute = [c.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw) for c in (nouvelle, ancienne)]
+    b64 = lambda o: base64.b64encode(o).decode()  # noqa: E731
+    document = {
+        "format": "passerelle-preuve-echange", "version": 1, "origine": origine, "message": "m-1", "messages": ["m-1"],
+        "cles": {"journal": [cle_verification_texte(origine, b) for b in brute],
+                 "temoins": [cle_temoin_texte("t.exemple", temoin.public_key())]},
+        "checkpoint": note,
+        "entrees": [{"index": 0, "octets": b64(octets), "feuille": b64(feuille), "preuve": [], "etapes": []}],
+    }
+    brut = serialiser(document)
+    assert verifier_preuve(brut).ok
+    assert verifier_preuve(brut, temoins_confiance=document["cles"]["temoins"], quorum=1).ok
+    seconde = note.split("\n")[-3]  # the old key's line
+    assert seconde.startswith("\u2014 " + origine)
+    altere = brut.replace(seconde[-10:].encode(), (seconde[-10:-5] + ("A" if seconde[-5] != "A" else "B") + seconde[-4:]).encode())
+    rapport = verifier_preuve(altere)
+    assert not rapport.ok and rapport.lieu == "checkpoint", rapport.texte()
+    for position in range(len(brut)):
+        remplacant = b"0" if brut[position] != ord("0") else b"1"
+        assert not verifier_preuve(brut[:position] + remplacant + brut[position + 1 :]).ok, position
