@@ -105,18 +105,19 @@ def _un_temoin(moteur: Engine, temoin: TemoinConfigure, envoyer: Envoi, delai: f
             return Resultat(temoin.nom, 0, False, "aucun checkpoint signé")
         taille, note = dernier
         cosignee = derniere_taille_cosignee(connexion, temoin.nom)
-        if cosignee is not None and cosignee >= taille:
-            return Resultat(temoin.nom, taille, True, "déjà cosigné")
-        ancienne = cosignee or 0
-        for _ in range(2):  # a 409 tells the size the witness knows: one retry from there
+    if cosignee is not None and cosignee >= taille:
+        return Resultat(temoin.nom, taille, True, "déjà cosigné")
+    ancienne = cosignee or 0
+    for _ in range(2):  # a 409 tells the size the witness knows: one retry from there
+        with moteur.connect() as connexion:  # no transaction held while the witness answers
             chemin = preuve_coherence_stockee(connexion, ancienne, taille).chemin
-            statut, type_contenu, corps = envoyer(temoin, corps_demande(ancienne, chemin, note), delai)
-            if statut == 409 and type_contenu.startswith(MEDIA_TAILLE):
-                connue = int(corps.decode("ascii").strip() or -1)
-                if 0 <= connue <= taille and connue != ancienne:
-                    ancienne = connue
-                    continue
-            break
+        statut, type_contenu, corps = envoyer(temoin, corps_demande(ancienne, chemin, note), delai)
+        if statut == 409 and type_contenu.startswith(MEDIA_TAILLE):
+            connue = int(corps.decode("ascii").strip() or -1)
+            if 0 <= connue <= taille and connue != ancienne:
+                ancienne = connue
+                continue
+        break
     if statut != 200:
         return Resultat(temoin.nom, taille, False, f"HTTP {statut} : {corps[:300].decode('utf-8', 'replace')}")
     texte, _ = lignes_de_signature(note)

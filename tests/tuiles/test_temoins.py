@@ -205,6 +205,18 @@ def test_le_protocole_du_temoin(passerelle, carsat, tmp_path: Path) -> None:  # 
     assert conflit.text == f"{taille}\n"
     # the same checkpoint again: cosigned again (idempotent)
     assert client.post("/add-checkpoint", content=corps_demande(taille, [], note)).status_code == 200
+    # the gateway never recorded it: it asks from 0, hears 409 and the size, asks again from there
+    _configurer(passerelle, [("temoin.carsat-ra.exemple", "http://t", client.get("/cle").text.strip())])
+    envoyes: list[bytes] = []
+    envoi = _envoi({"http://t": client})
+
+    def espion(temoin, corps, delai):  # type: ignore[no-untyped-def]
+        envoyes.append(corps)
+        return envoi(temoin, corps, delai)
+
+    (resultat,) = faire_cosigner(passerelle.services.moteur, charger_temoins(passerelle.config), passerelle.horloge, espion)
+    assert resultat.ok and [c.split(b"\n")[0] for c in envoyes] == [b"old 0", f"old {taille}".encode()]
+    assert "— temoin.carsat-ra.exemple " in _note(passerelle)
 
     envoyer_rdc(carsat, 1)
     sequencer(carsat, forcer=True)
