@@ -236,3 +236,20 @@ def test_le_protocole_du_temoin(passerelle, carsat, tmp_path: Path) -> None:  # 
     # durable: a restarted witness (same file) still knows the size it cosigned
     redemarre = TestClient(creer_app_temoin(charger_config(chemin), passerelle.horloge))
     assert redemarre.post("/add-checkpoint", content=corps_demande(0, [], note)).text == f"{taille}\n"
+
+
+def test_commandes_du_temoin(tmp_path: Path) -> None:
+    from passerelle.cli import app
+
+    runner = CliRunner()
+    cle = tmp_path / "temoin.pem"
+    assert runner.invoke(app, ["temoin", "nouvelle-cle", str(cle)]).exit_code == 0
+    assert cle.stat().st_mode & 0o077 == 0
+    assert runner.invoke(app, ["temoin", "nouvelle-cle", str(cle)]).exit_code == 3  # nothing overwritten
+    config = tmp_path / "temoin.yaml"
+    config.write_text(yaml.safe_dump({"nom": "temoin.exemple", "cle": "temoin.pem", "base": f"sqlite:///{tmp_path / 't.db'}"}))
+    sortie = runner.invoke(app, ["temoin", "cle", "--config", str(config)])
+    assert sortie.exit_code == 0 and analyser_cle_temoin(sortie.stdout.strip())[0] == "temoin.exemple"
+    assert "0 refus" in runner.invoke(app, ["temoin", "refus", "--config", str(config)]).stdout
+    config.write_text("nom: x\n")
+    assert runner.invoke(app, ["temoin", "cle", "--config", str(config)]).exit_code == 5
