@@ -141,6 +141,8 @@ def test_deux_passerelles_se_temoignent_et_une_vue_divergente_est_refusee(  # ty
     assert _cosigner(passerelle, routes)["temoin.carsat-ra.exemple"].ok
     note_a2 = _note(passerelle)
     taille_a2 = int(note_a2.split("\n")[1])
+    from tests.tuiles.client_tuiles import verifier_checkpoint as verifier_independant
+    assert verifier_independant(note_a2.encode(), _cle_journal(passerelle)).taille == taille_a2  # extra lines ignored
     assert taille_a2 > int(note_a1.split("\n")[1])
 
     # the evidence bundle carries the cosignature; the verifier demands k of the witnesses it trusts
