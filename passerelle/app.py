@@ -20,6 +20,7 @@ from passerelle.api import boite, documentation, flux, livraisons, lots, problem
 from passerelle.api.contrat import document_openapi
 from passerelle.api import journal as journal_api
 from passerelle.api import journal_auditeurs
+from passerelle.api import tuiles as tuiles_api
 from passerelle.api import consultations as consultations_api
 from passerelle.api import conventions as conventions_api
 from passerelle.gouvernance import metriques as metriques_delais
@@ -107,6 +108,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(livraisons.router)
     app.include_router(lots.router)
     app.include_router(journal_auditeurs.router)
+    app.include_router(tuiles_api.router)
     app.include_router(consultations_api.router)
     app.include_router(conventions_api.router)  # suspension on a breach (art. 3.3)
     metriques_delais.installer(services)  # answer delays per organisme, read at scrape time

@@ -49,6 +49,8 @@ enregistrer_commandes_client(app)
 app.add_typer(journal_app, name="journal")
 from passerelle.exploitation.commandes import base_app  # noqa: E402 — `passerelle base …`
 app.add_typer(base_app, name="base")
+from passerelle.temoin.commandes import temoin_app  # noqa: E402 — `passerelle temoin …` (issue 14)
+app.add_typer(temoin_app, name="temoin")
 
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
 JsonOption = typer.Option(False, "--json", help="sortie JSON (pour un script) au lieu du texte")

@@ -142,6 +142,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/v1/journal/entrees/{index}"): Operation(SIGNEE_OU_AUDITEUR, {404: ("entree_inconnue",)}, parametres=True),
     ("get", "/v1/journal/entrees"): Operation(
         AUDITEUR, {400: ("criteres_invalides", "curseur_invalide")}, parametres=True),
+    ("get", "/v1/journal/tlog/checkpoint"): Operation(SIGNEE_OU_AUDITEUR, {404: ("checkpoint_absent",)}),
+    ("get", "/v1/journal/tlog/tile/{chemin}"): Operation(
+        SIGNEE_OU_AUDITEUR, {403: ("tuiles_entrees_reservees",), 404: ("tuile_inconnue",)}, parametres=True),
     ("get", "/.well-known/jwks.json"): Operation(PUBLIQUE),
     ("get", "/sante"): Operation(PUBLIQUE_BASE),
     ("get", "/sante/disponibilite"): Operation(PUBLIQUE_BASE),
@@ -327,6 +330,12 @@ def _succes(methode: str, chemin: str) -> dict[str, Any]:
             changement, description="suspendue : journalisée, avis suspension-convention déposé pour chaque partie"),
         ("post", "/v1/conventions/{convention}/reprise"): _json(
             changement, description="reprise : journalisée, avis suspension-convention déposé pour chaque partie"),
+        ("get", "/v1/journal/tlog/checkpoint"): {
+            "description": "checkpoint C2SP signé, suivi des cosignatures C2SP de ses témoins (tlog-tiles)", **texte},
+        ("get", "/v1/journal/tlog/tile/{chemin}"): {
+            "description": "tuile C2SP tlog-tiles : 32 octets par hash, ou paquet d'entrées (longueur sur 2 octets "
+            "gros-boutiste puis octets hachés) ; immuable si complète",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
     }
     if (methode, chemin) == ("get", "/sante/vivacite"):
         return {"200": _json(_objet("statut", "version", statut={"const": "ok"}, version=CHAINE),

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Connection
 from passerelle.api.commun import executer_authentifie, executer_authentifie_brut, services_de
 from passerelle.api.journal_auditeurs import entree_pour_auditeur, est_auditeur, executer_auditeur, executer_auditeur_json
 from passerelle.erreurs import Introuvable
+from passerelle.journal.cosignatures import checkpoint_publie
 from passerelle.journal.ecriture import Decision
 from passerelle.journal.preuves import (
     EntreeJournal,
     coherence_json,
-    dernier_checkpoint,
     inclusion_json,
     lire_entree,
     preuve_coherence_stockee,
@@ -85,7 +85,7 @@ async def cle(request: Request) -> PlainTextResponse:
 )
 async def checkpoint(request: Request) -> PlainTextResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> str:
-        note = dernier_checkpoint(connexion)
+        note = checkpoint_publie(connexion)  # with its witnesses' cosignatures (issue 14)
         if note is None:
             raise Introuvable("checkpoint_absent", "le séquenceur n'a encore signé aucun checkpoint")
         return note

@@ -15,9 +15,10 @@ STATIQUE = Path(__file__).parent / "statique"
 
 
 def installer(app: FastAPI) -> None:
-    from passerelle.console import connexion, integrite, recherche
+    from passerelle.console import connexion, integrite, preuve_echange, recherche
 
     app.include_router(connexion.router)
     app.include_router(recherche.router)
     app.include_router(integrite.router)
+    app.include_router(preuve_echange.router)
     app.mount("/console/statique", StaticFiles(directory=STATIQUE), name="console_statique")

@@ -129,3 +129,9 @@ def verifier(
     )
     typer.echo(rapport.texte(), nl=False)
     raise typer.Exit(code=0 if rapport.ok else 1)
+
+
+from passerelle.journal.commandes_preuve import preuve, verifier_preuve  # noqa: E402 (issue 14: paquet de preuve)
+
+journal_app.command("preuve")(preuve)
+journal_app.command("verifier-preuve")(verifier_preuve)

@@ -345,5 +345,8 @@ async def sequencer_periodiquement(services: Services) -> None:
             resultat = None
         if resultat is not None and resultat.checkpoint is not None:
             journal_technique.info("checkpoint_signe", taille=resultat.checkpoint.taille)
+            from passerelle.temoin.demande import lancer_cosignatures  # issue 14: ask the witnesses, beside
+
+            lancer_cosignatures(services)
         if resultat is None or resultat.integrees < services.reglages.sequenceur_lot:
             await asyncio.sleep(intervalle)

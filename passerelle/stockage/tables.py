@@ -135,6 +135,18 @@ journal_checkpoints = sa.Table(
     sa.Column("signe_le", Horodatage, nullable=False),
 )
 
+# The witnesses' cosignatures of our checkpoints (C2SP tlog-cosignature), one line per witness
+# and size: the checkpoint is published with them (passerelle/temoin/, docs/temoins.md).
+journal_cosignatures = sa.Table(
+    "journal_cosignatures",
+    metadata,
+    sa.Column("taille", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("temoin", sa.String(256), primary_key=True),
+    sa.Column("cle", sa.String(512), nullable=False),
+    sa.Column("ligne", sa.Text, nullable=False),
+    sa.Column("recue_le", Horodatage, nullable=False),
+)
+
 # Keyset search of the journal by auditors (passerelle/journal/recherche.py): each criterion that
 # may stand alone gets a (column, index) index, so "the latest entries about X" is a short
 # descending index range scan, never a sort of every entry about X.
