@@ -24,8 +24,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 
-from connecteurs.base import MessageALivrer, horodatage_rfc3339
-from passerelle.catalogue.signaux_retraite import Enveloppe
+from connecteurs.base import CHAMPS_ENVELOPPE, MessageALivrer, horodatage_rfc3339
 
 SEPARATEUR_COLONNES = ";"
 SEPARATEUR_LISTE = "|"
@@ -58,7 +57,7 @@ def colonnes_flux(modele: type[BaseModel]) -> tuple[Colonne, ...]:
     """The flux's own columns in model order, envelope fields left out (they have theirs)."""
     colonnes = []
     for champ, info in modele.model_fields.items():
-        if champ in Enveloppe.model_fields:
+        if champ in CHAMPS_ENVELOPPE:
             continue
         description = info.description or ""
         nom = description.split(_TIRET, 1)[0].strip()
@@ -102,7 +101,7 @@ def cellule(valeur: Any) -> str:
 def ligne(message: MessageALivrer, modele: type[BaseModel]) -> list[str]:
     """One CSV row; raises ``ValeurNonTabulaire`` naming a field, never a value."""
     colonnes = colonnes_flux(modele)
-    connus = {colonne.champ for colonne in colonnes} | set(Enveloppe.model_fields)
+    connus = {colonne.champ for colonne in colonnes} | CHAMPS_ENVELOPPE
     inconnus = sorted(str(cle) for cle in message.contenu if cle not in connus)
     if inconnus:
         raise ValeurNonTabulaire(f"{len(inconnus)} champ(s) hors du modèle du flux")

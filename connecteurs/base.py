@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from connecteurs.erreurs import ConsultationImpossible
 
 __all__ = [
+    "CHAMPS_ENVELOPPE",
     "Connecteur",
     "ConsultationImpossible",
     "Consultation",
@@ -27,8 +28,14 @@ __all__ = [
     "MessageALivrer",
     "Remise",
     "ReponseConsultation",
+    "SigneurRequetes",
     "horodatage_rfc3339",
 ]
+
+# The envelope fields of the wire contract, common to every flux and carried beside the payload
+# by ``MessageALivrer`` (destinataire, en_reponse_a, reference). Published here so
+# a connector never reads the gateway's models to know them; tests/connecteurs checks they match.
+CHAMPS_ENVELOPPE: frozenset[str] = frozenset({"destinataire", "en_reponse_a", "reference"})
 
 
 def horodatage_rfc3339(instant: datetime) -> str:
@@ -111,6 +118,20 @@ class EtatConnecteur:
     detail: str = ""
 
 
+@runtime_checkable
+class SigneurRequetes(Protocol):
+    """Signs an outgoing request with the gateway's key, as the wire contract requires
+    (RFC 9421 signature + RFC 9530 ``Content-Digest``), at the gateway's clock.
+
+    Given by the gateway when it builds a connector: a connector never implements the signature
+    itself nor imports the gateway to get it. Returns the headers to add to the request.
+    """
+
+    def signer(
+        self, *, methode: str, chemin: str, requete: str, entetes: Mapping[str, str], corps: bytes
+    ) -> Mapping[str, str]: ...
+
+
 @dataclass(frozen=True)
 class ContexteConnecteur:
     """Everything a connector may use, passed in: connectors hold no globals and read no files
@@ -124,6 +145,8 @@ class ContexteConnecteur:
     # The gateway's flux models by name (its register), for connectors that lay messages out
     # as tables; a connector must not keep a list of flux of its own.
     modeles: Mapping[str, type[Any]] = field(default_factory=dict)
+    # How requests to the destination are signed with ``cle_passerelle`` (see SigneurRequetes).
+    signeur: SigneurRequetes = field(kw_only=True)
 
 
 @runtime_checkable

@@ -13,13 +13,12 @@ import asyncio
 import json
 import re
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, FilePath, field_validator, model_validator
 
 from connecteurs._http_reponses import (
@@ -37,11 +36,11 @@ from connecteurs.base import (
     MessageALivrer,
     Remise,
     ReponseConsultation,
+    SigneurRequetes,
 )
 from connecteurs.erreurs import ConsultationImpossible, ParametresConnecteurInvalides
-from passerelle.client.signeur import SignatureRfc9421
 
-__all__ = ["AGENT_PASSERELLE", "ConnecteurHttp", "ParametresHttp", "creer"]
+__all__ = ["AGENT_PASSERELLE", "ConnecteurHttp", "ParametresHttp", "SignatureHttp", "creer"]
 
 AGENT_PASSERELLE = "passerelle"
 _BOUCLE_LOCALE = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -123,6 +122,32 @@ def corps_json(donnees: dict[str, Any]) -> bytes:
     return json.dumps(donnees, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
+class SignatureHttp(httpx.Auth):
+    """Each request signed by the gateway's signer, naming the gateway as the agent."""
+
+    requires_request_body = True
+
+    def __init__(self, signeur: SigneurRequetes, agent: str) -> None:
+        self.signeur = signeur
+        self.agent = agent
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Passerelle-Agent"] = self.agent
+        if not request.content:
+            # A request without body must not announce one: the signature would then demand a digest.
+            request.headers.pop("Content-Type", None)
+        ajouts = self.signeur.signer(
+            methode=request.method,
+            chemin=request.url.raw_path.split(b"?", 1)[0].decode("ascii"),
+            requete=request.url.query.decode("ascii"),
+            entetes={k.lower(): v for k, v in request.headers.items()},
+            corps=request.content,
+        )
+        for nom, valeur in ajouts.items():
+            request.headers[nom] = valeur
+        yield request
+
+
 class ConnecteurHttp:
     nom = "http"
 
@@ -130,8 +155,7 @@ class ConnecteurHttp:
         self,
         organisme: str,
         parametres: ParametresHttp,
-        cle: Ed25519PrivateKey,
-        keyid: str,
+        signeur: SigneurRequetes,
         horloge: Callable[[], datetime],
         *,
         tls: ssl.SSLContext | None = None,
@@ -142,7 +166,7 @@ class ConnecteurHttp:
         self._horloge = horloge
         self._limite = asyncio.Semaphore(parametres.concurrence)
         self._client = httpx.AsyncClient(
-            auth=SignatureRfc9421(cle, keyid, AGENT_PASSERELLE, horloge=lambda: horloge().timestamp()),
+            auth=SignatureHttp(signeur, AGENT_PASSERELLE),
             timeout=httpx.Timeout(
                 parametres.timeout,
                 connect=parametres.timeout_connexion or parametres.timeout,
@@ -252,8 +276,7 @@ def creer(contexte: ContexteConnecteur, *, transport: httpx.AsyncBaseTransport |
     return ConnecteurHttp(
         contexte.organisme,
         parametres,
-        contexte.cle_passerelle,
-        contexte.keyid_passerelle,
+        contexte.signeur,
         contexte.horloge,
         tls=tls,
         transport=transport,

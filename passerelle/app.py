@@ -99,7 +99,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     )
     app.state.services = services
     app.state.disponibilite = Disponibilite(services)  # readiness, bounded in time (api/sante.py)
-    problemes.installer(app)
+    problemes.installer(app, base_indisponible_signalee=services.metriques.base_indisponible.inc)
     app.include_router(sante.router)
     app.include_router(flux.router)
     app.include_router(boite.router)

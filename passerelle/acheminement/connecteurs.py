@@ -9,6 +9,7 @@ from connecteurs.base import Connecteur, ContexteConnecteur
 from connecteurs.erreurs import ErreurConnecteur
 from connecteurs.registre import creer_connecteur
 from passerelle.annuaire.modeles import Organisme
+from passerelle.client.signeur import SigneurPasserelle
 from passerelle.services import Services
 
 
@@ -42,6 +43,7 @@ class Connecteurs:
                     keyid_passerelle=secrets.signature_active,
                     horloge=self._services.horloge,
                     modeles={nom: d.modele for nom, d in self._services.catalogue.items()},
+                    signeur=SigneurPasserelle(secrets.cle_signature, secrets.signature_active, self._services.horloge),
                 ),
             )
         except ErreurConnecteur as exc:

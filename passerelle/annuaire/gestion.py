@@ -17,7 +17,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from passerelle.annuaire.chargement import AnnuaireInvalide, fichier_cles, lire_cles, lire_organismes, fichier_organismes
 from passerelle.annuaire.cles import publique_texte
-from passerelle.annuaire.robots import RobotsInvalides, fichier_robots, lire_robots
+from passerelle.annuaire.robots import (
+    ENTETE,
+    FUSEAU_PAR_DEFAUT,
+    Robot,
+    RobotsInvalides,
+    entete_existant,
+    entree_robot,
+    fichier_robots,
+    lire_robots,
+    lire_yaml,
+)
 
 ENTETE = (
     "# Clés publiques Ed25519 des organismes (valeur « x » d'une JWK, base64url).\n"
@@ -149,3 +159,35 @@ def supprimer_cle(config: Path, keyid: str, instant: datetime, *, forcer: bool =
         )
     _ecrire_entrees(config, [e for e in _lire_entrees(config) if e.get("keyid") != keyid])
     return entree
+
+
+def declarer_robot(config: Path, robot: Robot, *, remplacer: bool = False) -> None:
+    """Add (or, with ``remplacer``, update) a robot in ``robots.yaml``, checked before the file
+    is replaced atomically — so a running gateway never reads a half-written agreement."""
+    chemin = fichier_robots(config)
+    contenu = lire_yaml(chemin) if chemin.exists() else {}
+    entrees = [e for e in (contenu.get("robots") or []) if isinstance(e, dict)]
+    existant = [i for i, e in enumerate(entrees) if e.get("id") == robot.id]
+    if existant and not remplacer:
+        raise RobotsInvalides(f"le robot {robot.id!r} est déjà déclaré")
+    if existant:
+        entrees[existant[0]] = entree_robot(robot)
+    else:
+        entrees.append(entree_robot(robot))
+    nouveau = {"fuseau": contenu.get("fuseau") or FUSEAU_PAR_DEFAUT, "robots": entrees}
+    texte = (ENTETE if not chemin.exists() else entete_existant(chemin)) + yaml.safe_dump(
+        nouveau, sort_keys=False, allow_unicode=True
+    )
+    chemin.parent.mkdir(parents=True, exist_ok=True)
+    descripteur, provisoire = tempfile.mkstemp(dir=chemin.parent, prefix=".robots-", suffix=".yaml")
+    try:
+        os.chmod(provisoire, chemin.stat().st_mode & 0o777 if chemin.exists() else 0o644)
+        with os.fdopen(descripteur, "w", encoding="utf-8") as f:
+            f.write(texte)
+            f.flush()
+            os.fsync(f.fileno())
+        lire_robots(Path(provisoire), lire_organismes(fichier_organismes(config)))
+        os.replace(provisoire, chemin)
+    except BaseException:
+        Path(provisoire).unlink(missing_ok=True)
+        raise

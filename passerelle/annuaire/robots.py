@@ -14,9 +14,7 @@ This module is plain data and its loading; the decision "may this robot call now
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -132,7 +130,7 @@ def _plage(brut: Any, ou: str) -> PlageHoraire:
     return PlageHoraire(jours=frozenset(JOURS.index(str(j).lower()) for j in jours_bruts), de=de, a=a)
 
 
-def _lire_yaml(chemin: Path) -> dict[str, Any]:
+def lire_yaml(chemin: Path) -> dict[str, Any]:
     try:
         contenu = yaml.safe_load(chemin.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -146,7 +144,7 @@ def lire_robots(chemin: Path, organismes: Mapping[str, Organisme]) -> dict[str, 
     """Read and check ``robots.yaml``; an absent file declares no robot (robot keys refused)."""
     if not chemin.exists():
         return {}
-    contenu = _lire_yaml(chemin)
+    contenu = lire_yaml(chemin)
     fuseau_fichier = str(contenu.get("fuseau") or FUSEAU_PAR_DEFAUT)
     robots: dict[str, Robot] = {}
     for i, brut in enumerate(contenu.get("robots") or []):
@@ -197,7 +195,7 @@ def lire_robots(chemin: Path, organismes: Mapping[str, Organisme]) -> dict[str, 
     return robots
 
 
-def _entree(robot: Robot) -> dict[str, Any]:
+def entree_robot(robot: Robot) -> dict[str, Any]:
     entree: dict[str, Any] = {
         "id": robot.id,
         "organisme": robot.organisme,
@@ -216,41 +214,7 @@ def _entree(robot: Robot) -> dict[str, Any]:
     return entree
 
 
-def declarer_robot(config: Path, robot: Robot, *, remplacer: bool = False) -> None:
-    """Add (or, with ``remplacer``, update) a robot in ``robots.yaml``, checked before the file
-    is replaced atomically — so a running gateway never reads a half-written agreement."""
-    from passerelle.annuaire.chargement import fichier_organismes, lire_organismes
-
-    chemin = fichier_robots(config)
-    contenu = _lire_yaml(chemin) if chemin.exists() else {}
-    entrees = [e for e in (contenu.get("robots") or []) if isinstance(e, dict)]
-    existant = [i for i, e in enumerate(entrees) if e.get("id") == robot.id]
-    if existant and not remplacer:
-        raise RobotsInvalides(f"le robot {robot.id!r} est déjà déclaré")
-    if existant:
-        entrees[existant[0]] = _entree(robot)
-    else:
-        entrees.append(_entree(robot))
-    nouveau = {"fuseau": contenu.get("fuseau") or FUSEAU_PAR_DEFAUT, "robots": entrees}
-    texte = (ENTETE if not chemin.exists() else _entete_existant(chemin)) + yaml.safe_dump(
-        nouveau, sort_keys=False, allow_unicode=True
-    )
-    chemin.parent.mkdir(parents=True, exist_ok=True)
-    descripteur, provisoire = tempfile.mkstemp(dir=chemin.parent, prefix=".robots-", suffix=".yaml")
-    try:
-        os.chmod(provisoire, chemin.stat().st_mode & 0o777 if chemin.exists() else 0o644)
-        with os.fdopen(descripteur, "w", encoding="utf-8") as f:
-            f.write(texte)
-            f.flush()
-            os.fsync(f.fileno())
-        lire_robots(Path(provisoire), lire_organismes(fichier_organismes(config)))
-        os.replace(provisoire, chemin)
-    except BaseException:
-        Path(provisoire).unlink(missing_ok=True)
-        raise
-
-
-def _entete_existant(chemin: Path) -> str:
+def entete_existant(chemin: Path) -> str:
     """Keep the operator's leading comment block when the file is rewritten."""
     lignes = []
     for ligne in chemin.read_text(encoding="utf-8").splitlines(keepends=True):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -31,9 +31,20 @@ from passerelle.api import problemes as p
 from passerelle.api.consultations import ReponseSignee
 from passerelle.api.flux import Recu
 from passerelle.catalogue.colonnes import SEPARATEUR_LISTE, colonnes
+from passerelle.catalogue.registre import DefinitionFlux
+from passerelle.consultations.registre import DefinitionConsultation
 from passerelle.catalogue.schemas import generer_schema
 from passerelle.erreurs import TYPE_PROBLEME
-from passerelle.services import Services
+
+class Registres(Protocol):
+    """What the document is built from: the flux register and the consultation register."""
+
+    @property
+    def catalogue(self) -> Mapping[str, DefinitionFlux]: ...
+
+    @property
+    def consultations(self) -> Mapping[str, DefinitionConsultation]: ...
+
 
 REF = "#/components/schemas/"
 NDJSON = "application/x-ndjson"
@@ -436,7 +447,7 @@ def _corps_csv(modele: type) -> dict[str, Any]:
         "example": ";".join(requis) + "\r\n"}
 
 
-def _operations_catalogue(gabarits: Mapping[str, dict[str, Any]], services: Services,
+def _operations_catalogue(gabarits: Mapping[str, dict[str, Any]], services: Registres,
                           composants: dict[str, Any]) -> dict[str, dict[str, Any]]:
     chemins: dict[str, dict[str, Any]] = {}
     signe = {"description": "accusé de réception signé", "headers": ENTETES_SIGNES}
@@ -500,7 +511,7 @@ DESCRIPTION = (
 )
 
 
-def document_openapi(app: FastAPI, services: Services) -> dict[str, Any]:
+def document_openapi(app: FastAPI, services: Registres) -> dict[str, Any]:
     """The whole document: FastAPI's paths and parameters, then the contract made explicit."""
     brut = get_openapi(title=app.title, version=app.version, description=DESCRIPTION, routes=app.routes)
     composants: dict[str, Any] = {}

@@ -7,14 +7,20 @@ journaled; reading an entry is an access to what the gateway recorded about some
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.engine import Connection
 
-from passerelle.api.commun import executer_authentifie, executer_authentifie_brut, services_de
+from passerelle.api.commun import executer_authentifie, executer_authentifie_brut
+from passerelle.api.fournisseurs import Transaction, cles_checkpoint, temoin_auditeurs, transaction
 from passerelle.api.journal_auditeurs import entree_pour_auditeur, est_auditeur, executer_auditeur, executer_auditeur_json
+from passerelle.auditeurs.acces import TemoinAuditeurs
+from passerelle.auditeurs.comptes import Auditeur
+from passerelle.auditeurs.integrite import ClesCheckpoint
 from passerelle.erreurs import Introuvable
 from passerelle.journal.cosignatures import checkpoint_publie
 from passerelle.journal.ecriture import Decision
@@ -28,19 +34,27 @@ from passerelle.journal.preuves import (
 )
 from passerelle.journal.sequenceur import cles_verification
 from passerelle.reception.transaction import Trace
-from passerelle.services import Services
 from passerelle.signature.authentification import Appelant
 
 router = APIRouter(tags=["journal"])
 
+T = TypeVar("T")
 MEDIA_NOTE = "text/plain; charset=utf-8"
 ENTETE_CLE = "Passerelle-Cle-Journal"
 TAILLE_MAX = (1 << 63) - 1  # what the database's BIGINT holds
 
 
-def cles_journal(services: Services) -> list[str]:
-    secrets = services.secrets
-    return cles_verification(secrets.publiques_signature(), secrets.signature_active, services.reglages.origine_journal)
+def cles_journal(cles: ClesCheckpoint) -> list[str]:
+    return cles_verification(dict(cles.publiques), cles.active, cles.origine)
+
+
+def _pour_auditeur(lire: Callable[[Connection], T]) -> Callable[[Connection, Auditeur, Trace], T]:
+    return lambda connexion, auditeur, trace: lire(connexion)
+
+
+def _pour_organisme(lire: Callable[[Connection], T]) -> Callable[[object, Connection, Appelant, Trace], T]:
+    # The organisme's runner also hands the services over: a read of the journal needs none.
+    return lambda _services, connexion, appelant, trace: lire(connexion)
 
 
 def reponse_entree(entree: EntreeJournal) -> Response:
@@ -52,10 +66,10 @@ def visible_par(entree: EntreeJournal, organisme: str) -> bool:
     return organisme in (entree.organisme, entree.destinataire)
 
 
-def decision_consultation(services: Services, appelant: Appelant, entree: EntreeJournal) -> Decision:
+def decision_consultation(horodatage: datetime, appelant: Appelant, entree: EntreeJournal) -> Decision:
     return Decision(
         decision="consulte_journal",
-        horodatage=services.horloge(),
+        horodatage=horodatage,
         flux=entree.flux,
         message=entree.message,
         organisme=appelant.organisme.code,
@@ -72,8 +86,8 @@ def decision_consultation(services: Services, appelant: Appelant, entree: Entree
     summary="Clés de vérification des checkpoints (format <nom>+<id>+<clé>, une par ligne, l'active d'abord)",
     response_class=PlainTextResponse,
 )
-async def cle(request: Request) -> PlainTextResponse:
-    lignes = cles_journal(services_de(request))
+async def cle(cles: ClesCheckpoint = Depends(cles_checkpoint)) -> PlainTextResponse:
+    lignes = cles_journal(cles)
     return PlainTextResponse("".join(ligne + "\n" for ligne in lignes), media_type=MEDIA_NOTE,
                              headers={"cache-control": "public, max-age=300"})
 
@@ -83,16 +97,22 @@ async def cle(request: Request) -> PlainTextResponse:
     summary="Dernier checkpoint signé du journal (note C2SP en texte)",
     response_class=PlainTextResponse,
 )
-async def checkpoint(request: Request) -> PlainTextResponse:
-    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> str:
-        note = checkpoint_publie(connexion)  # with its witnesses' cosignatures (issue 14)
+async def checkpoint(
+    request: Request,
+    cles: ClesCheckpoint = Depends(cles_checkpoint),
+    executer: Transaction = Depends(transaction),
+) -> PlainTextResponse:
+    def lire(connexion: Connection) -> str:
+        note = checkpoint_publie(connexion)  # with its witnesses' cosignatures
         if note is None:
             raise Introuvable("checkpoint_absent", "le séquenceur n'a encore signé aucun checkpoint")
         return note
 
-    executer_ = executer_auditeur if est_auditeur(request) else executer_authentifie_brut  # auditeurs: Bearer
-    note = await executer_(request, "journal_checkpoint", travail)
-    entetes = {ENTETE_CLE: cles_journal(services_de(request))[0], "cache-control": "no-cache"}
+    if est_auditeur(request):  # auditeurs: Bearer
+        note = await executer_auditeur(request, executer, "journal_checkpoint", _pour_auditeur(lire))
+    else:
+        note = await executer_authentifie_brut(request, "journal_checkpoint", _pour_organisme(lire))
+    entetes = {ENTETE_CLE: cles_journal(cles)[0], "cache-control": "no-cache"}
     return PlainTextResponse(note, media_type=MEDIA_NOTE, headers=entetes)
 
 
@@ -104,12 +124,14 @@ async def preuve_inclusion(
     request: Request,
     index: int = Query(ge=0, le=TAILLE_MAX, description="index (à partir de 0) de la feuille, p. ex. journal_index"),
     taille: int = Query(ge=1, le=TAILLE_MAX, description="taille de l'arbre, p. ex. celle d'un checkpoint"),
+    executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+    def lire(connexion: Connection) -> dict[str, Any]:
         return inclusion_json(preuve_inclusion_stockee(connexion, index, taille))
 
-    executer_ = executer_auditeur_json if est_auditeur(request) else executer_authentifie  # auditeurs: Bearer
-    return await executer_(request, "journal_preuve", travail)
+    if est_auditeur(request):  # auditeurs: Bearer
+        return await executer_auditeur_json(request, executer, "journal_preuve", _pour_auditeur(lire))
+    return await executer_authentifie(request, "journal_preuve", _pour_organisme(lire))
 
 
 @router.get(
@@ -120,12 +142,14 @@ async def preuve_coherence(
     request: Request,
     de: int = Query(ge=0, le=TAILLE_MAX, description="ancienne taille (celle d'un checkpoint déjà vérifié)"),
     a: int = Query(ge=0, le=TAILLE_MAX, description="nouvelle taille"),
+    executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
+    def lire(connexion: Connection) -> dict[str, Any]:
         return coherence_json(preuve_coherence_stockee(connexion, de, a))
 
-    executer_ = executer_auditeur_json if est_auditeur(request) else executer_authentifie  # auditeurs: Bearer
-    return await executer_(request, "journal_preuve", travail)
+    if est_auditeur(request):  # auditeurs: Bearer
+        return await executer_auditeur_json(request, executer, "journal_preuve", _pour_auditeur(lire))
+    return await executer_authentifie(request, "journal_preuve", _pour_organisme(lire))
 
 
 @router.get(
@@ -134,15 +158,19 @@ async def preuve_coherence(
     response_class=Response,
 )
 async def entree(
-    request: Request, index: int = Path(ge=0, le=TAILLE_MAX, description="index de l'entrée (journal_index)")
+    request: Request,
+    index: int = Path(ge=0, le=TAILLE_MAX, description="index de l'entrée (journal_index)"),
+    temoin: TemoinAuditeurs = Depends(temoin_auditeurs),
+    executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> EntreeJournal:
+    def travail(_services: object, connexion: Connection, appelant: Appelant, trace: Trace) -> EntreeJournal:
         lue = lire_entree(connexion, index)
         if lue is None or not visible_par(lue, appelant.organisme.code):
             raise Introuvable("entree_inconnue", f"aucune entrée {index} du journal n'est visible de {appelant.organisme.code}")
-        services.journal.ecrire(connexion, decision_consultation(services, appelant, lue))
+        temoin.journal.ecrire(connexion, decision_consultation(temoin.horloge(), appelant, lue))
         return lue
 
     if est_auditeur(request):  # auditeurs: Bearer, dans leur portée (passerelle/api/journal_auditeurs.py)
-        return reponse_entree(await executer_auditeur(request, "journal_entree", entree_pour_auditeur(index)))
+        lue = await executer_auditeur(request, executer, "journal_entree", entree_pour_auditeur(temoin, index))
+        return reponse_entree(lue)
     return reponse_entree(await executer_authentifie_brut(request, "journal_entree", travail))

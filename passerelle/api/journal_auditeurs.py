@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.api.commun import services_de
-from passerelle.auditeurs.acces import auditeur_depuis_requete, est_requete_auditeur
+from passerelle.api.fournisseurs import Transaction, temoin_auditeurs, transaction
+from passerelle.auditeurs.acces import TemoinAuditeurs, auditeur_depuis_requete, est_requete_auditeur
 from passerelle.auditeurs.comptes import Auditeur
 from passerelle.auditeurs.consultation import (
     lire_entree_pour,
@@ -27,8 +27,7 @@ from passerelle.auditeurs.consultation import (
 )
 from passerelle.journal.preuves import EntreeJournal
 from passerelle.journal.recherche import LONGUEUR_INDEXES, LIMITE_MAX, criteres
-from passerelle.reception.transaction import Trace, executer
-from passerelle.services import Services
+from passerelle.reception.transaction import Trace
 
 router = APIRouter(tags=["journal"])
 T = TypeVar("T")
@@ -40,35 +39,31 @@ def est_auditeur(request: Request) -> bool:
 
 
 async def executer_auditeur(
-    request: Request, operation: str, travail: Callable[[Services, Connection, Any, Trace], T]
+    request: Request, transaction: Transaction, operation: str, travail: Callable[[Connection, Auditeur, Trace], T]
 ) -> T:
-    """Authenticate the auditor and run ``travail`` in one transaction; refusals journaled.
-
-    Same shape as ``executer_authentifie_brut`` (the auditor takes the appelant's place), so a
-    route serving both kinds of caller only chooses which one to call.
-    """
-    services = services_de(request)
+    """Authenticate the auditor and run ``travail`` in one transaction; refusals journaled."""
     trace = Trace(operation=operation, requete_id=request.state.requete_id)
     autorisation = request.headers.get("authorization")
 
     def dans_la_transaction(connexion: Connection, trace: Trace) -> T:
         auditeur = auditeur_depuis_requete(connexion, autorisation, trace)
-        return travail(services, connexion, auditeur, trace)
+        return travail(connexion, auditeur, trace)
 
-    return await run_in_threadpool(executer, services, trace, dans_la_transaction)
+    return await run_in_threadpool(transaction, trace, dans_la_transaction)
 
 
 async def executer_auditeur_json(
-    request: Request, operation: str, travail: Callable[[Services, Connection, Any, Trace], dict[str, Any]]
+    request: Request, transaction: Transaction, operation: str,
+    travail: Callable[[Connection, Auditeur, Trace], dict[str, Any]],
 ) -> JSONResponse:
-    return JSONResponse(await executer_auditeur(request, operation, travail))
+    return JSONResponse(await executer_auditeur(request, transaction, operation, travail))
 
 
-def entree_pour_auditeur(index: int) -> Callable[[Services, Connection, Auditeur, Trace], EntreeJournal]:
+def entree_pour_auditeur(temoin: TemoinAuditeurs, index: int) -> Callable[[Connection, Auditeur, Trace], EntreeJournal]:
     """``GET /v1/journal/entrees/{index}`` for an auditor: within its scope, journaled."""
 
-    def travail(services: Services, connexion: Connection, auditeur: Auditeur, trace: Trace) -> EntreeJournal:
-        return lire_entree_pour(services, connexion, auditeur, index, canal="api")
+    def travail(connexion: Connection, auditeur: Auditeur, trace: Trace) -> EntreeJournal:
+        return lire_entree_pour(temoin, connexion, auditeur, index, canal="api")
 
     return travail
 
@@ -102,16 +97,18 @@ async def rechercher_entrees(
     ordre: Literal["desc", "asc"] = Query(default="desc", description="desc: les plus récentes d'abord"),
     curseur: str | None = Query(default=None, max_length=64),
     limite: int = Query(default=50, ge=1, le=LIMITE_MAX),
+    temoin: TemoinAuditeurs = Depends(temoin_auditeurs),
+    executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(services: Services, connexion: Connection, auditeur: Auditeur, trace: Trace) -> bytes:
+    def travail(connexion: Connection, auditeur: Auditeur, trace: Trace) -> bytes:
         choisis = criteres(
-            services.journal, nir=nir, nir_index=nir_index, organisme=organisme, agent=agent, robot=robot,
+            temoin.journal, nir=nir, nir_index=nir_index, organisme=organisme, agent=agent, robot=robot,
             flux=flux, decision=decision, message=message, du=du, au=au,
         )
         page = rechercher_pour(
-            services, connexion, auditeur, choisis, canal="api", ordre=ordre, curseur=curseur, limite=limite
+            temoin, connexion, auditeur, choisis, canal="api", ordre=ordre, curseur=curseur, limite=limite
         )
         return page_json(page)
 
-    corps = await executer_auditeur(request, "recherche_auditeur", travail)
+    corps = await executer_auditeur(request, executer, "recherche_auditeur", travail)
     return Response(corps, media_type="application/json", headers={"cache-control": "no-store"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,7 +89,10 @@ def _erreurs_requete(exc: RequestValidationError) -> list[ErreurChamp]:
     return traduire_erreurs(exc.errors())
 
 
-def installer(app: FastAPI) -> None:
+def installer(app: FastAPI, *, base_indisponible_signalee: Callable[[], None] = lambda: None) -> None:
+    """The handlers turning refusals and failures into problem+json; ``base_indisponible_signalee``
+    counts each request answered 503 because the database could not be reached."""
+
     @app.exception_handler(Refus)
     async def _refus(request: Request, exc: Refus) -> JSONResponse:
         return reponse(exc, request)
@@ -133,9 +137,7 @@ def installer(app: FastAPI) -> None:
             "base_indisponible", requete=getattr(request.state, "requete_id", None),
             erreur=type(getattr(exc, "orig", None) or exc).__name__, detail=str(exc).splitlines()[0][:300],
         )
-        services = getattr(request.app.state, "services", None)
-        if services is not None:
-            services.metriques.base_indisponible.inc()
+        base_indisponible_signalee()
         return reponse(refus_base_indisponible(), request)
 
     # No handler for Exception here: Starlette's would answer, then raise again to the server,

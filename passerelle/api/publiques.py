@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.annuaire.cles import jwk
-from passerelle.api.commun import services_de
+from passerelle.api.fournisseurs import ClesSignature, cles_signature, registre_metriques
 from passerelle.journal.ecriture import horodatage_texte
 
 router = APIRouter(tags=["exploitation"])
@@ -22,10 +22,9 @@ router = APIRouter(tags=["exploitation"])
     "accusés de réception qu'elles ont signés. Un accusé signé par une clé retirée après sa date de retrait "
     "n'est pas authentique.",
 )
-async def jwks(request: Request) -> JSONResponse:
-    secrets = services_de(request).secrets
-    cles: list[dict[str, str]] = [jwk(keyid, privee.public_key()) for keyid, privee in sorted(secrets.cles_signature.items())]
-    for keyid, retiree in sorted(secrets.signature_retirees.items()):
+async def jwks(signature: ClesSignature = Depends(cles_signature)) -> JSONResponse:
+    cles: list[dict[str, str]] = [jwk(keyid, privee.public_key()) for keyid, privee in sorted(signature.en_service.items())]
+    for keyid, retiree in sorted(signature.retirees.items()):
         cle = jwk(keyid, retiree.publique)
         if retiree.retiree_le is not None:
             cle["retiree_le"] = horodatage_texte(retiree.retiree_le)
@@ -34,7 +33,7 @@ async def jwks(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Métriques Prometheus")
-async def metriques(request: Request) -> Response:
+async def metriques(registre: CollectorRegistry = Depends(registre_metriques)) -> Response:
     # In the thread pool: the answer-delay collector reads the database (gouvernance/metriques.py).
-    texte = await run_in_threadpool(generate_latest, services_de(request).metriques.registre)
+    texte = await run_in_threadpool(generate_latest, registre)
     return Response(texte, media_type=CONTENT_TYPE_LATEST)

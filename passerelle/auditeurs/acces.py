@@ -8,6 +8,9 @@ in its ``nir`` column too, so "who looked at this person" is itself a search.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -18,9 +21,8 @@ from passerelle.auditeurs.comptes import (
     identifiant_annonce,
     lire_jeton,
 )
-from passerelle.journal.ecriture import Decision
+from passerelle.journal.ecriture import Decision, Journal
 from passerelle.reception.transaction import Trace
-from passerelle.services import Services
 
 RECHERCHE = "recherche_auditeur"
 EXPORT = "export_auditeur"
@@ -52,8 +54,16 @@ def auditeur_depuis_requete(
     return auditeur
 
 
+@dataclass(frozen=True)
+class TemoinAuditeurs:
+    """What journals an auditor's action: the journal (its blind index, its writer) and the clock."""
+
+    journal: Journal
+    horloge: Callable[[], datetime]
+
+
 def journaliser(
-    services: Services,
+    temoin: TemoinAuditeurs,
     connexion: Connection,
     auditeur: Auditeur,
     decision: str,
@@ -64,11 +74,11 @@ def journaliser(
     """One entry for one auditor action, in the caller's transaction; returns its leaf index."""
     contenu = {"auditeur": auditeur.identifiant, "portee": list(auditeur.portee or ["*"])}
     contenu.update(details)
-    return services.journal.ecrire(
+    return temoin.journal.ecrire(
         connexion,
         Decision(
             decision=decision,
-            horodatage=services.horloge(),
+            horodatage=temoin.horloge(),
             agent=auditeur.identifiant,
             nir_index=nir_index,
             details=contenu,

@@ -18,11 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import RefusAuthentification
-from passerelle.stockage.tables import auditeurs, auditeurs_sessions
+from passerelle.stockage import auditeurs as table
 
 IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 CODE_ORGANISME = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
@@ -94,25 +93,25 @@ def verifier_secret(secret: str, stocke: str) -> bool:
         return False
 
 
-def _auditeur(ligne: sa.Row) -> Auditeur:  # type: ignore[type-arg]
+def _auditeur(ligne: table.LigneAuditeur) -> Auditeur:
     return Auditeur(
         identifiant=ligne.identifiant,
         nom=ligne.nom,
-        tous=bool(ligne.tous),
-        organismes=tuple(o for o in ligne.organismes.split(",") if o),
-        actif=bool(ligne.actif),
+        tous=ligne.tous,
+        organismes=ligne.organismes,
+        actif=ligne.actif,
         cree_le=ligne.cree_le,
         desactive_le=ligne.desactive_le,
     )
 
 
 def lire(connexion: Connection, identifiant: str) -> Auditeur | None:
-    ligne = connexion.execute(sa.select(auditeurs).where(auditeurs.c.identifiant == identifiant)).first()
+    ligne = table.lire(connexion, identifiant)
     return _auditeur(ligne) if ligne else None
 
 
 def lister(connexion: Connection) -> list[Auditeur]:
-    return [_auditeur(r) for r in connexion.execute(sa.select(auditeurs).order_by(auditeurs.c.identifiant))]
+    return [_auditeur(ligne) for ligne in table.lister(connexion)]
 
 
 def creer(
@@ -149,17 +148,13 @@ def creer(
     if lire(connexion, identifiant) is not None:
         raise CompteInvalide(f"l'auditeur {identifiant!r} existe déjà")
     secret = secrets.token_urlsafe(32)
-    connexion.execute(
-        sa.insert(auditeurs).values(
-            identifiant=identifiant,
-            nom=nom.strip(),
-            tous=organismes is None,
-            organismes=",".join(organismes or ()),
-            secret=hacher_secret(secret),
-            actif=True,
-            cree_le=instant,
-            desactive_le=None,
-        )
+    table.inserer(
+        connexion,
+        identifiant=identifiant,
+        nom=nom.strip(),
+        organismes=None if organismes is None else tuple(organismes),
+        secret_hache=hacher_secret(secret),
+        instant=instant,
     )
     auditeur = lire(connexion, identifiant)
     assert auditeur is not None
@@ -173,12 +168,7 @@ def desactiver(connexion: Connection, identifiant: str, instant: datetime) -> Au
         raise CompteInvalide(f"l'auditeur {identifiant!r} n'existe pas")
     if not auditeur.actif:
         raise CompteInvalide(f"l'auditeur {identifiant!r} est déjà désactivé")
-    connexion.execute(
-        sa.update(auditeurs)
-        .where(auditeurs.c.identifiant == identifiant)
-        .values(actif=False, desactive_le=instant)
-    )
-    connexion.execute(sa.delete(auditeurs_sessions).where(auditeurs_sessions.c.auditeur == identifiant))
+    table.desactiver(connexion, identifiant, instant)
     resultat = lire(connexion, identifiant)
     assert resultat is not None
     return resultat
@@ -199,9 +189,7 @@ def authentifier(connexion: Connection, identifiant: str, secret: str) -> Audite
     auditeur = lire(connexion, identifiant) if IDENTIFIANT.fullmatch(identifiant) else None
     stocke = None
     if auditeur is not None:
-        stocke = connexion.execute(
-            sa.select(auditeurs.c.secret).where(auditeurs.c.identifiant == identifiant)
-        ).scalar_one()
+        stocke = table.secret_hache(connexion, identifiant)
     valide = verifier_secret(secret[:TAILLE_MAX_SECRET], stocke or _LEURRE)
     if auditeur is None or stocke is None or not valide or not auditeur.actif:
         raise refus_identifiants()

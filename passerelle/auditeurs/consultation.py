@@ -13,19 +13,18 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from passerelle.auditeurs.acces import EXPORT, RECHERCHE, journaliser
+from passerelle.auditeurs.acces import EXPORT, RECHERCHE, TemoinAuditeurs, journaliser
 from passerelle.auditeurs.comptes import Auditeur
 from passerelle.erreurs import Introuvable
 from passerelle.journal import preuves
 from passerelle.journal.merkle import hash_feuille
 from passerelle.journal.recherche import Criteres, EntreeLue, Ordre, Page, rechercher
-from passerelle.services import Services
 
 EXPORT_MAX = 10_000
 
 
 def rechercher_pour(
-    services: Services,
+    temoin: TemoinAuditeurs,
     connexion: Connection,
     auditeur: Auditeur,
     criteres: Criteres,
@@ -46,19 +45,19 @@ def rechercher_pour(
     }
     if curseur:
         details["curseur"] = curseur
-    journaliser(services, connexion, auditeur, RECHERCHE, details, nir_index=criteres.nir_index)
+    journaliser(temoin, connexion, auditeur, RECHERCHE, details, nir_index=criteres.nir_index)
     return page
 
 
 def lire_entree_pour(
-    services: Services, connexion: Connection, auditeur: Auditeur, index: int, *, canal: str, operation: str = "lecture_entree"
+    temoin: TemoinAuditeurs, connexion: Connection, auditeur: Auditeur, index: int, *, canal: str, operation: str = "lecture_entree"
 ) -> preuves.EntreeJournal:
     """One entry within the scope; outside it, the same 404 as an index that does not exist."""
     entree = preuves.lire_entree(connexion, index) if index >= 0 else None
     if entree is None or not auditeur.voit((entree.organisme, entree.destinataire)):
         raise Introuvable("entree_inconnue", f"aucune entrée d'index {index} n'est visible de cet auditeur")
     journaliser(
-        services,
+        temoin,
         connexion,
         auditeur,
         RECHERCHE,
@@ -69,7 +68,7 @@ def lire_entree_pour(
 
 
 def exporter_pour(
-    services: Services, connexion: Connection, auditeur: Auditeur, criteres: Criteres, *, canal: str
+    temoin: TemoinAuditeurs, connexion: Connection, auditeur: Auditeur, criteres: Criteres, *, canal: str
 ) -> tuple[list[EntreeLue], bool]:
     """Every matching entry, oldest first, up to :data:`EXPORT_MAX`; True when cut short."""
     lues: list[EntreeLue] = []
@@ -85,7 +84,7 @@ def exporter_pour(
             break
     tronque = curseur is not None
     journaliser(
-        services,
+        temoin,
         connexion,
         auditeur,
         EXPORT,

@@ -7,15 +7,26 @@ never read from a "verified" flag — and their failure is shown, not hidden.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Refus
 from passerelle.journal import preuves
 from passerelle.journal.merkle import PreuveInvalide, hash_feuille, verifier_inclusion
 from passerelle.journal.note import Checkpoint, NoteInvalide, verifier_checkpoint
-from passerelle.services import Services
+
+
+@dataclass(frozen=True)
+class ClesCheckpoint:
+    """What checks the journal's checkpoints: the log's origin and every signing key of the
+    gateway, the active one named (rotations: an older note is signed by an older key)."""
+
+    origine: str
+    publiques: Mapping[str, Ed25519PublicKey]
+    active: str
 
 
 @dataclass(frozen=True)
@@ -44,14 +55,14 @@ class VerificationInclusion:
         return self.erreur is None
 
 
-def verifier_dernier_checkpoint(services: Services, connexion: Connection) -> EtatCheckpoint:
+def verifier_dernier_checkpoint(cles: ClesCheckpoint, connexion: Connection) -> EtatCheckpoint:
     """The latest signed note, checked against every signing key of the gateway (rotation)."""
     note = preuves.dernier_checkpoint(connexion)
     if note is None:
         return EtatCheckpoint(None, None, None, "aucun checkpoint n'a encore été signé (séquenceur pas encore passé)")
-    origine = services.reglages.origine_journal
+    origine = cles.origine
     erreurs = []
-    for keyid, publique in sorted(services.secrets.publiques_signature().items()):
+    for keyid, publique in sorted(cles.publiques.items()):
         try:
             checkpoint = verifier_checkpoint(note, origine, publique, origine)
         except NoteInvalide as exc:

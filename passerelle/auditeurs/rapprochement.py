@@ -23,12 +23,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from passerelle.catalogue.nir import normaliser_nir
 from passerelle.journal.ecriture import Decision, Journal, horodatage_texte
-from passerelle.stockage.tables import journal
+from passerelle.stockage import auditeurs as stockage_auditeurs
 
 COLONNES = ("identifiant_accedant", "nir", "horodatage")
 FORMATS_FRANCAIS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
@@ -175,23 +174,9 @@ def lire_acces_robots(
     connexion: Connection, du: datetime, au: datetime, *, organisme: str | None = None
 ) -> list[AccesRobot]:
     """Robot accesses about a person in ``[du, au)``; refusals are not accesses."""
-    requete = sa.select(
-        journal.c.index, journal.c.horodatage, journal.c.robot, journal.c.agent, journal.c.organisme,
-        journal.c.nir_index, journal.c.decision, journal.c.flux,
-    ).where(
-        journal.c.horodatage >= du,
-        journal.c.horodatage < au,
-        journal.c.robot.is_not(None),
-        journal.c.nir_index.is_not(None),
-        journal.c.decision != "refuse",
-    )
-    if organisme:
-        requete = requete.where(journal.c.organisme == organisme)
     return [
-        AccesRobot(index, _utc(instant), robot, agent, organisme, nir_index, decision, flux)
-        for index, instant, robot, agent, organisme, nir_index, decision, flux in connexion.execute(
-            requete.order_by(journal.c.index)
-        )
+        AccesRobot(a.index, _utc(a.horodatage), a.robot, a.agent, a.organisme, a.nir_index, a.decision, a.flux)
+        for a in stockage_auditeurs.acces_robots(connexion, du, au, organisme=organisme)
     ]
 
 

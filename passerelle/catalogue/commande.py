@@ -1,4 +1,5 @@
-"""``passerelle exemple FLUX``: a body valid today, written for the integrator's first try.
+"""``passerelle exemple FLUX``: a body valid today, written for the integrator's first try; and
+``passerelle schemas generer``, the published schemas written from the same models.
 
 The bodies come from :mod:`passerelle.catalogue.exemples`; this module only reads the
 configuration (the register and the legal-age table of ``--config``), picks the day and writes
@@ -19,6 +20,7 @@ from typing import Any, Optional
 import typer
 
 from passerelle.catalogue.exemples import EXEMPLES, ExempleImpossible, exemple as construire
+from passerelle.ligne_de_commande import Application
 from passerelle.ligne_de_commande.sorties import Sortie, erreur
 
 LOT_MAX = 800
@@ -121,3 +123,21 @@ def exemple(
     else:
         typer.echo(f"corps {flux} valide le {jour:%d/%m/%Y}; envoi: passerelle envoyer {flux} {nom} "
                    f"--keyid {modele.emetteur} --agent votre.nom", err=True)
+
+
+schemas_app = Application(help="Schémas JSON publiés des flux")
+
+ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
+
+
+@schemas_app.command("generer")
+def schemas_generer(
+    dossier: Path = typer.Option(Path("schemas"), "--dossier", help="dossier où écrire un schéma par flux"),
+    config: Path = ConfigOption,
+) -> None:
+    """Régénérer les schémas JSON publiés depuis les modèles du catalogue."""
+    from passerelle.catalogue.registre import charger_catalogue
+    from passerelle.catalogue.schemas import ecrire_schemas
+
+    ecrire_schemas(dossier, charger_catalogue(config / "flux.yaml"))
+    typer.echo(f"schémas écrits dans {dossier}/")

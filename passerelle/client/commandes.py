@@ -168,9 +168,3 @@ def lots_envoyer(
         typer.secho(f"{reponse.donnees['resume']['refusees']} ligne(s) refusée(s)" + (f": voir {resultats}" if resultats else " (--resultats pour le détail)"),
                     fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(code=Sortie.LOT_REFUSES)
-
-
-def enregistrer(app: typer.Typer) -> None:
-    app.command()(envoyer)
-    app.add_typer(boite_app, name="boite")
-    app.add_typer(lots_app, name="lots")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -68,3 +70,27 @@ class _SignatureCorpsHache(SignatureRfc9421):
 
     def _corps(self, request: httpx.Request) -> bytes | CorpsHache:
         return self.hache
+
+
+@dataclass(frozen=True)
+class SigneurPasserelle:
+    """The gateway's signer given to connectors (``connecteurs.base.SigneurRequetes``): its key,
+    key id and clock, so a connector signs without importing the gateway."""
+
+    cle: Ed25519PrivateKey
+    keyid: str
+    horloge: Callable[[], datetime]
+
+    def signer(
+        self, *, methode: str, chemin: str, requete: str, entetes: Mapping[str, str], corps: bytes
+    ) -> Mapping[str, str]:
+        return signer_requete(
+            methode=methode,
+            chemin=chemin,
+            requete=requete,
+            entetes=dict(entetes),
+            corps=corps,
+            cle=self.cle,
+            keyid=self.keyid,
+            maintenant=int(self.horloge().timestamp()),
+        )

@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
@@ -21,8 +21,10 @@ from passerelle.auditeurs.integrite import (
     verifier_inclusion_entree,
 )
 from passerelle.console.pages import (
+    Console,
     NonConnecte,
     agir,
+    console,
     contexte_session,
     page_erreur,
     rendre,
@@ -33,7 +35,6 @@ from passerelle.console.session import Session
 from passerelle.erreurs import Refus
 from passerelle.journal.merkle import hash_feuille
 from passerelle.reception.transaction import Trace
-from passerelle.services import Services
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -42,40 +43,40 @@ def _b64(octets: bytes | None) -> str:
     return base64.b64encode(octets).decode("ascii") if octets else ""
 
 
-async def _page(request: Request, operation: str, gabarit: str, travail: Any) -> Response:
+async def _page(request: Request, console: Console, operation: str, gabarit: str, travail: Any) -> Response:
     try:
-        contexte = await agir(request, operation, travail)
+        contexte = await agir(request, console, operation, travail)
     except NonConnecte:
         return vers_connexion()
     except Refus as refus:
-        return page_erreur(request, refus, await session_seule(request))
+        return page_erreur(request, console, refus, await session_seule(request, console))
     return rendre(request, gabarit, contexte)
 
 
 @router.get("/entrees/{index}")
-async def entree(request: Request, index: int) -> Response:
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
-        lue = lire_entree_pour(services, connexion, session.auditeur, index, canal="console")
+async def entree(request: Request, index: int, console: Console = Depends(console)) -> Response:
+    def travail(connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        lue = lire_entree_pour(console.temoin, connexion, session.auditeur, index, canal="console")
         contenu = json.loads(lue.octets)
         return contexte_session(
-            services, session, "entree", f"Entrée {index} du journal",
+            console, session, "entree", f"Entrée {index} du journal",
             index=index, contenu=contenu, joli=json.dumps(contenu, ensure_ascii=False, indent=2),
             octets=lue.octets.decode("utf-8"), feuille=_b64(hash_feuille(lue.octets)), personne=lue.nir_index,
         )
 
-    return await _page(request, "entree", "entree.html", travail)
+    return await _page(request, console, "entree", "entree.html", travail)
 
 
 @router.get("/entrees/{index}/preuve")
-async def preuve(request: Request, index: int) -> Response:
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+async def preuve(request: Request, index: int, console: Console = Depends(console)) -> Response:
+    def travail(connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
         lue = lire_entree_pour(
-            services, connexion, session.auditeur, index, canal="console", operation="verification_preuve"
+            console.temoin, connexion, session.auditeur, index, canal="console", operation="verification_preuve"
         )
-        etat = verifier_dernier_checkpoint(services, connexion)
+        etat = verifier_dernier_checkpoint(console.cles, connexion)
         verification = verifier_inclusion_entree(connexion, index, lue.octets, etat)
         return contexte_session(
-            services, session, "preuve", f"Preuve d'inclusion de l'entrée {index}",
+            console, session, "preuve", f"Preuve d'inclusion de l'entrée {index}",
             index=index, etat=etat, verification=verification, feuille=_b64(verification.feuille),
             racine=_b64(verification.racine), chemin=[_b64(h) for h in verification.chemin],
             preuve_json=json.dumps(
@@ -83,7 +84,7 @@ async def preuve(request: Request, index: int) -> Response:
             ),
         )
 
-    return await _page(request, "preuve", "preuve.html", travail)
+    return await _page(request, console, "preuve", "preuve.html", travail)
 
 
 @router.get("/preuve")
@@ -93,13 +94,13 @@ async def preuve_par_index(request: Request, index: int) -> Response:
 
 
 @router.get("/integrite")
-async def integrite(request: Request) -> Response:
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
-        etat = verifier_dernier_checkpoint(services, connexion)
+async def integrite(request: Request, console: Console = Depends(console)) -> Response:
+    def travail(connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        etat = verifier_dernier_checkpoint(console.cles, connexion)
         return contexte_session(
-            services, session, "integrite", "Intégrité du journal",
+            console, session, "integrite", "Intégrité du journal",
             etat=etat, racine=_b64(etat.checkpoint.racine) if etat.checkpoint else "",
-            origine=services.reglages.origine_journal,
+            origine=console.cles.origine,
         )
 
-    return await _page(request, "integrite", "integrite.html", travail)
+    return await _page(request, console, "integrite", "integrite.html", travail)

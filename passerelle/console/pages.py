@@ -5,20 +5,25 @@ transaction per action with refusals journaled, CSRF on every POST.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
+from passerelle.api import fournisseurs
+from passerelle.auditeurs.acces import TemoinAuditeurs
+from passerelle.auditeurs.integrite import ClesCheckpoint
 from passerelle.console.dates import en_francais
 from passerelle.console.session import COOKIE, Session, Signeur, lire_session
 from passerelle.erreurs import Refus
-from passerelle.reception.transaction import Trace, executer
-from passerelle.services import Services
+from passerelle.reception.transaction import Trace
 
 T = TypeVar("T")
 GABARITS = Jinja2Templates(directory=str(Path(__file__).parent / "gabarits"))
@@ -37,17 +42,28 @@ class NonConnecte(Exception):
     """No valid session: the page sends the browser to the login form."""
 
 
-def services_de(request: Request) -> Services:
-    return request.app.state.services
+@dataclass(frozen=True)
+class Console:
+    """What the console's pages use, given to each route by ``Depends(console)``."""
+
+    signeur: Signeur
+    cookie_securise: bool
+    horloge: Callable[[], datetime]
+    transaction: fournisseurs.Transaction
+    lecture: Callable[[], AbstractContextManager[Connection]]
+    temoin: TemoinAuditeurs  # journals each auditor action
+    cles: ClesCheckpoint  # checks the journal's checkpoints
 
 
-def signeur_de(services: Services) -> Signeur:
-    return Signeur(services.secrets.index_aveugle)
-
-
-def cookie_securise(services: Services) -> bool:
-    choix = services.reglages.console_cookie_securise
-    return (not services.reglages.developpement) if choix is None else choix
+def console(
+    reglages: fournisseurs.ReglagesConsole = Depends(fournisseurs.reglages_console),
+    horloge: Callable[[], datetime] = Depends(fournisseurs.horloge),
+    transaction: fournisseurs.Transaction = Depends(fournisseurs.transaction),
+    lecture: Callable[[], AbstractContextManager[Connection]] = Depends(fournisseurs.lecture),
+    temoin: TemoinAuditeurs = Depends(fournisseurs.temoin_auditeurs),
+    cles: ClesCheckpoint = Depends(fournisseurs.cles_checkpoint),
+) -> Console:
+    return Console(Signeur(reglages.cle_session), reglages.cookie_securise, horloge, transaction, lecture, temoin, cles)
 
 
 def rendre(request: Request, gabarit: str, contexte: dict[str, Any], statut: int = 200) -> HTMLResponse:
@@ -60,10 +76,10 @@ def vers_connexion() -> RedirectResponse:
     return RedirectResponse("/console/connexion", status_code=303)
 
 
-def contexte_session(services: Services, session: Session, page: str, titre: str, **autres: Any) -> dict[str, Any]:
+def contexte_session(console: Console, session: Session, page: str, titre: str, **autres: Any) -> dict[str, Any]:
     return {
         "session": session,
-        "jeton": signeur_de(services).jeton_csrf(session.sid),
+        "jeton": console.signeur.jeton_csrf(session.sid),
         "page": page,
         "titre": titre,
         **autres,
@@ -72,8 +88,9 @@ def contexte_session(services: Services, session: Session, page: str, titre: str
 
 async def agir(
     request: Request,
+    console: Console,
     operation: str,
-    travail: Callable[[Services, Connection, Session, Trace], T],
+    travail: Callable[[Connection, Session, Trace], T],
     *,
     jeton: str | None = None,
 ) -> T:
@@ -82,13 +99,12 @@ async def agir(
     ``jeton`` is given for POST forms and must be the session's CSRF token. Raises
     :class:`NonConnecte` without a valid session, :class:`Refus` when refused.
     """
-    services = services_de(request)
-    signeur = signeur_de(services)
+    signeur = console.signeur
     trace = Trace(operation=f"console_{operation}", requete_id=request.state.requete_id)
     cookie = request.cookies.get(COOKIE)
 
     def dans_la_transaction(connexion: Connection, trace: Trace) -> T:
-        session = lire_session(connexion, signeur, cookie, services.horloge())
+        session = lire_session(connexion, signeur, cookie, console.horloge())
         if session is None:
             raise NonConnecte()
         trace.auditeur = session.auditeur.identifiant
@@ -99,25 +115,23 @@ async def agir(
                 statut=403,
                 titre="Formulaire refusé",
             )
-        return travail(services, connexion, session, trace)
+        return travail(connexion, session, trace)
 
-    return await run_in_threadpool(executer, services, trace, dans_la_transaction)
+    return await run_in_threadpool(console.transaction, trace, dans_la_transaction)
 
 
-async def session_seule(request: Request) -> Session | None:
+async def session_seule(request: Request, console: Console) -> Session | None:
     """The session for pages that read nothing of the journal (no entry is written)."""
-    services = services_de(request)
 
     def lire() -> Session | None:
-        with services.moteur.connect() as connexion:
-            return lire_session(connexion, signeur_de(services), request.cookies.get(COOKIE), services.horloge())
+        with console.lecture() as connexion:
+            return lire_session(connexion, console.signeur, request.cookies.get(COOKIE), console.horloge())
 
     return await run_in_threadpool(lire)
 
 
-def page_erreur(request: Request, refus: Refus, session: Session | None = None) -> Response:
-    services = services_de(request)
+def page_erreur(request: Request, console: Console, refus: Refus, session: Session | None = None) -> Response:
     contexte: dict[str, Any] = {"titre": refus.titre, "refus": refus, "page": None, "session": session}
     if session is not None:
-        contexte["jeton"] = signeur_de(services).jeton_csrf(session.sid)
+        contexte["jeton"] = console.signeur.jeton_csrf(session.sid)
     return rendre(request, "erreur.html", contexte, statut=refus.statut)

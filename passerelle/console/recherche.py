@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 from starlette.datastructures import FormData
@@ -25,8 +25,10 @@ from passerelle.auditeurs.consultation import (
 from passerelle.catalogue.texte import faute_texte
 from passerelle.console.dates import lire as lire_date
 from passerelle.console.pages import (
+    Console,
     NonConnecte,
     agir,
+    console,
     contexte_session,
     page_erreur,
     rendre,
@@ -35,9 +37,9 @@ from passerelle.console.pages import (
 )
 from passerelle.console.session import Session
 from passerelle.erreurs import ErreurChamp, Refus
+from passerelle.journal.ecriture import Journal
 from passerelle.journal.recherche import LONGUEUR_INDEXES, Criteres, Ordre, criteres
 from passerelle.reception.transaction import Trace
-from passerelle.services import Services
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -71,7 +73,7 @@ def _instant(texte: str, champ: str, erreurs: list[ErreurChamp]) -> datetime | N
         return None
 
 
-def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[str, str]]:
+def _criteres(journal: Journal, formulaire: FormData) -> tuple[Criteres, dict[str, str]]:
     """The criteria of a form, and the visible values to put back in it (never the NIR)."""
     valeurs = {nom: _texte(formulaire, nom) for nom in CHAMPS}
     erreurs = _fautes(formulaire, (*CHAMPS, "nir", "nir_index"))
@@ -81,7 +83,7 @@ def _criteres(services: Services, formulaire: FormData) -> tuple[Criteres, dict[
         raise Refus(code="criteres_invalides", detail="un critère de recherche est invalide", erreurs=erreurs)
     nir_index = _texte(formulaire, "nir_index", LONGUEUR_INDEXES) if _texte(formulaire, "garder_personne") else ""
     choisis = criteres(
-        services.journal,
+        journal,
         nir=_texte(formulaire, "nir", 32) or None,
         nir_index=nir_index or None,
         organisme=valeurs["organisme"] or None,
@@ -115,87 +117,88 @@ def _vue(octets_index: list[tuple[int, bytes]]) -> list[dict[str, Any]]:
 
 
 @router.get("/recherche")
-async def formulaire_recherche(request: Request) -> Response:
-    session = await session_seule(request)
+async def formulaire_recherche(request: Request, console: Console = Depends(console)) -> Response:
+    session = await session_seule(request, console)
     if session is None:
         return vers_connexion()
-    services = request.app.state.services
     contexte = contexte_session(
-        services, session, "recherche", "Recherche dans le journal",
+        console, session, "recherche", "Recherche dans le journal",
         valeurs={}, personne=None, resultats=None, decisions=DECISIONS, erreurs=[],
     )
     return rendre(request, "recherche.html", contexte)
 
 
 @router.post("/recherche")
-async def rechercher(request: Request) -> Response:
+async def rechercher(request: Request, console: Console = Depends(console)) -> Response:
     formulaire = await request.form()
     ordre: Ordre = "asc" if _texte(formulaire, "ordre") == "asc" else "desc"
     curseur = _texte(formulaire, "curseur", 64) or None
     valeurs_vues: dict[str, str] = {nom: _texte(formulaire, nom) for nom in CHAMPS}
 
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
-        choisis, valeurs = _criteres(services, formulaire)
+    def travail(connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        choisis, valeurs = _criteres(console.temoin.journal, formulaire)
         page = rechercher_pour(
-            services, connexion, session.auditeur, choisis, canal="console", ordre=ordre, curseur=curseur,
+            console.temoin, connexion, session.auditeur, choisis, canal="console", ordre=ordre, curseur=curseur,
             limite=LIMITE_PAGE,
         )
         return contexte_session(
-            services, session, "recherche", "Recherche dans le journal",
+            console, session, "recherche", "Recherche dans le journal",
             valeurs=valeurs, personne=_personne(choisis), decisions=DECISIONS, erreurs=[], ordre=ordre,
             resultats=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
             caches=_caches(choisis, valeurs), suite=curseur is not None, vide=choisis.vide(),
         )
 
     try:
-        contexte = await agir(request, "recherche", travail, jeton=_texte(formulaire, "jeton", 64))
+        contexte = await agir(request, console, "recherche", travail, jeton=_texte(formulaire, "jeton", 64))
     except NonConnecte:
         return vers_connexion()
     except Refus as refus:
-        session = await session_seule(request)
+        session = await session_seule(request, console)
         if session is None or refus.code != "criteres_invalides":
-            return page_erreur(request, refus, session)
+            return page_erreur(request, console, refus, session)
         contexte = contexte_session(
-            request.app.state.services, session, "recherche", "Recherche dans le journal",
+            console, session, "recherche", "Recherche dans le journal",
             valeurs=valeurs_vues, personne=None, resultats=None, decisions=DECISIONS, erreurs=refus.erreurs,
         )
         return rendre(request, "recherche.html", contexte, statut=400)
     return rendre(request, "recherche.html", contexte)
 
 
-async def _chronologie(request: Request, titre: str, choisis_de: Any, jeton: str | None, curseur: str | None) -> Response:
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
-        choisis = choisis_de(services)
+async def _chronologie(
+    request: Request, console: Console, titre: str, choisis_de: Any, jeton: str | None, curseur: str | None
+) -> Response:
+    def travail(connexion: Connection, session: Session, trace: Trace) -> dict[str, Any]:
+        choisis = choisis_de(console.temoin.journal)
         page = rechercher_pour(
-            services, connexion, session.auditeur, choisis, canal="console", ordre="asc", curseur=curseur,
+            console.temoin, connexion, session.auditeur, choisis, canal="console", ordre="asc", curseur=curseur,
             limite=200, operation="chronologie",
         )
         return contexte_session(
-            services, session, "chronologie", titre,
+            console, session, "chronologie", titre,
             entrees=_vue([(e.index, e.octets) for e in page.entrees]), curseur_suivant=page.curseur_suivant,
             caches=_caches(choisis, {"message": choisis.message or ""}), personne=_personne(choisis),
         )
 
     try:
-        contexte = await agir(request, "chronologie", travail, jeton=jeton)
+        contexte = await agir(request, console, "chronologie", travail, jeton=jeton)
     except NonConnecte:
         return vers_connexion()
     except Refus as refus:
-        return page_erreur(request, refus, await session_seule(request))
+        return page_erreur(request, console, refus, await session_seule(request, console))
     return rendre(request, "chronologie.html", contexte)
 
 
 @router.post("/chronologie")
-async def chronologie_personne(request: Request) -> Response:
+async def chronologie_personne(request: Request, console: Console = Depends(console)) -> Response:
     """Every entry about one person (or one message), oldest first."""
     formulaire = await request.form()
 
-    def choisis_de(services: Services) -> Criteres:
+    def choisis_de(journal: Journal) -> Criteres:
         fautes = _fautes(formulaire, ("nir", "nir_index", "message"))
         if fautes:
             raise Refus(code="criteres_invalides", detail="un critère de recherche est invalide", erreurs=fautes)
         c = criteres(
-            services.journal,
+            journal,
             nir=_texte(formulaire, "nir", 32) or None,
             nir_index=_texte(formulaire, "nir_index", LONGUEUR_INDEXES) or None,
             message=_texte(formulaire, "message", 36) or None,
@@ -206,16 +209,16 @@ async def chronologie_personne(request: Request) -> Response:
 
     titre = "Chronologie de la personne" if _texte(formulaire, "nir_index") or _texte(formulaire, "nir") else "Chronologie du message"
     return await _chronologie(
-        request, titre, choisis_de, _texte(formulaire, "jeton", 64), _texte(formulaire, "curseur", 64) or None
+        request, console, titre, choisis_de, _texte(formulaire, "jeton", 64), _texte(formulaire, "curseur", 64) or None
     )
 
 
 @router.get("/messages/{message_id}")
-async def chronologie_message(request: Request, message_id: str) -> Response:
+async def chronologie_message(request: Request, message_id: str, console: Console = Depends(console)) -> Response:
     """A message id is no personal data: its timeline may be a plain link."""
     return await _chronologie(
-        request, "Chronologie du message",
-        lambda services: criteres(services.journal, message=message_id[:36]),
+        request, console, "Chronologie du message",
+        lambda journal: criteres(journal, message=message_id[:36]),
         None, request.query_params.get("curseur"),
     )
 
@@ -227,13 +230,13 @@ COLONNES_EXPORT = (
 
 
 @router.post("/export")
-async def exporter(request: Request) -> Response:
+async def exporter(request: Request, console: Console = Depends(console)) -> Response:
     """CSV of every entry matching the search (oldest first); the export is itself journaled."""
     formulaire = await request.form()
 
-    def travail(services: Services, connexion: Connection, session: Session, trace: Trace) -> tuple[str, bool]:
-        choisis, _ = _criteres(services, formulaire)
-        lues, tronque = exporter_pour(services, connexion, session.auditeur, choisis, canal="console")
+    def travail(connexion: Connection, session: Session, trace: Trace) -> tuple[str, bool]:
+        choisis, _ = _criteres(console.temoin.journal, formulaire)
+        lues, tronque = exporter_pour(console.temoin, connexion, session.auditeur, choisis, canal="console")
         tampon = io.StringIO()
         ecrivain = csv.writer(tampon, delimiter=";", lineterminator="\r\n")
         ecrivain.writerow([*COLONNES_EXPORT, "feuille_sha256", "entree_rfc8785"])
@@ -245,12 +248,12 @@ async def exporter(request: Request) -> Response:
         return tampon.getvalue(), tronque
 
     try:
-        texte, tronque = await agir(request, "export", travail, jeton=_texte(formulaire, "jeton", 64))
+        texte, tronque = await agir(request, console, "export", travail, jeton=_texte(formulaire, "jeton", 64))
     except NonConnecte:
         return vers_connexion()
     except Refus as refus:
-        return page_erreur(request, refus, await session_seule(request))
-    nom = datetime.now(timezone.utc).strftime("journal-%Y%m%dT%H%M%SZ.csv")
+        return page_erreur(request, console, refus, await session_seule(request, console))
+    nom = console.horloge().strftime("journal-%Y%m%dT%H%M%SZ.csv")
     entetes = {
         "Content-Disposition": f'attachment; filename="{nom}"',
         "Cache-Control": "no-store",

@@ -17,12 +17,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from passerelle.auditeurs import comptes
 from passerelle.auditeurs.comptes import Auditeur
-from passerelle.stockage.tables import auditeurs_sessions
+from passerelle.stockage import sessions
 
 COOKIE = "passerelle_console"
 COOKIE_CONNEXION = "passerelle_console_connexion"
@@ -79,13 +78,9 @@ class Session:
 def ouvrir_session(connexion: Connection, signeur: Signeur, auditeur: Auditeur, instant: datetime) -> Session:
     sid = secrets.token_urlsafe(32)
     expire = instant + DUREE
-    connexion.execute(
-        sa.insert(auditeurs_sessions).values(
-            empreinte=signeur.empreinte(sid), auditeur=auditeur.identifiant, cree_le=instant, expire_le=expire
-        )
-    )
+    sessions.inserer(connexion, signeur.empreinte(sid), auditeur.identifiant, instant, expire)
     # Expired rows of anyone are dropped here, so the table never grows without bound.
-    connexion.execute(sa.delete(auditeurs_sessions).where(auditeurs_sessions.c.expire_le < instant))
+    sessions.supprimer_expirees(connexion, instant)
     return Session(sid, auditeur, expire)
 
 
@@ -97,9 +92,7 @@ def lire_session(connexion: Connection, signeur: Signeur, cookie: str | None, in
     sid = signeur.lire_cookie(cookie)
     if sid is None:
         return None
-    ligne = connexion.execute(
-        sa.select(auditeurs_sessions).where(auditeurs_sessions.c.empreinte == signeur.empreinte(sid))
-    ).first()
+    ligne = sessions.lire(connexion, signeur.empreinte(sid))
     if ligne is None or _aware(ligne.expire_le, instant) <= instant:
         return None
     auditeur = comptes.lire(connexion, ligne.auditeur)
@@ -109,4 +102,4 @@ def lire_session(connexion: Connection, signeur: Signeur, cookie: str | None, in
 
 
 def fermer_session(connexion: Connection, signeur: Signeur, sid: str) -> None:
-    connexion.execute(sa.delete(auditeurs_sessions).where(auditeurs_sessions.c.empreinte == signeur.empreinte(sid)))
+    sessions.supprimer(connexion, signeur.empreinte(sid))

@@ -1,86 +1,86 @@
-"""``passerelle conventions suspendre|reprendre ID --motif …``: the operator's way to suspend a
-convention on a breach (art. 3.3) and to resume it, with the server's settings (``--base``,
-``--config``, ``--secrets`` or ``PASSERELLE_*``). Each is one transaction: the suspension's row,
-its journal entry, the notice ``suspension-convention`` for every party; every replica of the
-gateway applies it within its directory reload interval (``PASSERELLE_RELECTURE_ANNUAIRE``).
-The national caisses' administrators do the same through the API (``/v1/conventions/{id}/…``).
-"""
+"""``passerelle conventions …``: each convention, its effective status and what it allows;
+``passerelle robots …``: the digital assistants, their agreed windows and rates (annexe 2)."""
 
 from __future__ import annotations
 
-import getpass
-import json
-from collections.abc import Mapping
+from datetime import date, datetime, timezone
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Optional
 
 import typer
 
-from passerelle.ligne_de_commande import Sortie
-from passerelle.outils_cli import erreur as _erreur
+from passerelle.annuaire.chargement import AnnuaireInvalide, charger_annuaire
+from passerelle.ligne_de_commande import Application, Sortie
+from passerelle.ligne_de_commande import erreur as _erreur
+from passerelle.ligne_de_commande import imprimer_json as _imprimer_json
 
-BaseOption = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy de la passerelle")
+conventions_app = Application(help="Conventions et ce qu'elles autorisent")
+robots_app = Application(help="Assistants digitaux (robots) de l'annuaire: plages et débits convenus (annexe 2)")
+
 ConfigOption = typer.Option(Path("config"), "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
-SecretsOption = typer.Option(None, "--secrets", envvar="PASSERELLE_SECRETS", help="fichier de secrets")
-DevOption = typer.Option(False, "--developpement", help="accepter les clés et secrets de développement")
-MotifOption = typer.Option(..., "--motif", help="pourquoi (obligatoire; journalisé et communiqué aux parties)")
 JsonOption = typer.Option(False, "--json", help="sortie JSON (pour un script) au lieu du texte")
 
 
-def _changer(action_nom: str, convention: str, motif: str, par: Optional[str], base: Optional[str],
-             config: Path, secrets: Optional[Path], developpement: bool, json_: bool) -> None:
-    from passerelle.acheminement import suspensions as gestion
-    from passerelle.cycle_cles.commandes import services_pour
-    from passerelle.erreurs import Conflit, Refus
+@conventions_app.command("lister")
+def conventions_lister(
+    config: Path = ConfigOption,
+    le: Optional[str] = typer.Option(None, "--le", help="jour d'évaluation AAAA-MM-JJ (défaut: aujourd'hui, UTC)"),
+    base: Optional[str] = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="base où lire les suspensions (art. 3.3)"),
+) -> None:
+    """Chaque convention: son statut effectif ce jour-là et pourquoi (préavis, caducité), ce
+    qu'elle autorise et les délais de réponse convenus (passerelle/habilitations/cycle.py)."""
+    from passerelle.habilitations.conventions import ConventionsInvalides, charger_conventions
+    from passerelle.habilitations.cycle import decrire
 
-    services = services_pour(secrets, base, config, developpement)
-    action = gestion.suspendre if action_nom == "suspendre" else gestion.reprendre
-    demandeur = gestion.Demandeur(par=(par or getpass.getuser())[:256], canal="cli")
     try:
-        with services.ecriture, services.moteur.begin() as connexion:
-            resultat = action(services, connexion, convention, motif, demandeur, services.horloge())
-    except Conflit as refus:
-        _erreur(refus.detail, Sortie.REFUS)
-    except Refus as refus:  # unknown convention, unusable motive: the input
-        _erreur(f"rien n'a été changé: {refus.detail}", Sortie.USAGE)
-    finally:
-        services.moteur.dispose()
+        jour = date.fromisoformat(le) if le else datetime.now(timezone.utc).date()
+    except ValueError:
+        _erreur(f"date illisible: {le!r} (attendu: AAAA-MM-JJ)", Sortie.USAGE)
+    try:
+        conventions = charger_conventions(config / "conventions")
+    except ConventionsInvalides as exc:
+        _erreur(f"configuration refusée: {exc}", Sortie.CONFIGURATION)
+    suspensions, pourquoi = suspensions_en_vigueur(base)
+    for c in conventions:
+        typer.echo("\n".join(decrire(c, conventions, jour) + lignes_suspension(suspensions, c.id)))
+    if pourquoi:
+        typer.echo(pourquoi, err=True)
+
+
+@robots_app.command("lister")
+def robots_lister(config: Path = ConfigOption, json_: bool = JsonOption) -> None:
+    """Chaque robot: organisme, responsable, profil, débit, plages convenues, état à cet instant, clés."""
+    from passerelle.habilitations.robots import heure_locale, verifier_plage
+    from passerelle.erreurs import Refus
+
+    try:
+        annuaire = charger_annuaire(config, developpement=True)
+    except AnnuaireInvalide as exc:
+        _erreur(f"configuration refusée: {exc}", Sortie.CONFIGURATION)
+    maintenant = datetime.now(timezone.utc)
+    vues = []
+    for robot in sorted(annuaire.robots.values(), key=lambda r: (r.organisme, r.id)):
+        try:
+            verifier_plage(robot, maintenant)
+            etat = "dans ses plages"
+        except Refus:
+            etat = "hors plage"
+        local = heure_locale(robot, maintenant)
+        cles = sorted(c.keyid for c in annuaire.cles.values() if c.robot == robot.id)
+        vues.append({"id": robot.id, "organisme": robot.organisme, "responsable": robot.responsable,
+                     "profil": robot.profil, "debit_par_minute": robot.debit_par_minute, "fuseau": robot.fuseau,
+                     "plages": robot.plages_texte(), "dans_ses_plages": etat == "dans ses plages", "cles": cles})
+        if json_:
+            continue
+        typer.echo(f"{robot.id} ({robot.organisme}) — responsable: {robot.responsable}")
+        if robot.description:
+            typer.echo(f"  {robot.description}")
+        typer.echo(f"  profil {robot.profil}, {robot.debit_par_minute} requêtes/minute au plus")
+        typer.echo(f"  plages ({robot.fuseau}): {robot.plages_texte()}")
+        typer.echo(f"  maintenant {local:%d/%m/%Y %H:%M}: {etat}; clés: {', '.join(cles) or 'aucune'}")
     if json_:
-        typer.echo(json.dumps(resultat, ensure_ascii=False, indent=2))
-        return
-    verbe = "suspendue" if action_nom == "suspendre" else "reprise"
-    typer.echo(f"convention {convention} {verbe} (journal n° {resultat['journal_index']}); avis déposé pour "
-               f"{', '.join(resultat['avises']) or 'personne'}; effectif sur chaque instance à sa relecture de "
-               "l'annuaire")
-
-
-def suspendre(
-    convention: str = typer.Argument(..., help="identifiant de la convention (passerelle conventions lister)"),
-    motif: str = MotifOption,
-    par: Optional[str] = typer.Option(None, "--par", help="qui suspend (défaut: l'utilisateur du système)"),
-    base: Optional[str] = BaseOption,
-    config: Path = ConfigOption,
-    secrets: Optional[Path] = SecretsOption,
-    developpement: bool = DevOption,
-    json_: bool = JsonOption,
-) -> None:
-    """Suspendre une convention sur manquement (art. 3.3): tout échange qu'elle autorise est refusé
-    (403 convention_suspendue), les parties en sont avisées; journalisé."""
-    _changer("suspendre", convention, motif, par, base, config, secrets, developpement, json_)
-
-
-def reprendre(
-    convention: str = typer.Argument(..., help="identifiant de la convention suspendue"),
-    motif: str = MotifOption,
-    par: Optional[str] = typer.Option(None, "--par", help="qui reprend (défaut: l'utilisateur du système)"),
-    base: Optional[str] = BaseOption,
-    config: Path = ConfigOption,
-    secrets: Optional[Path] = SecretsOption,
-    developpement: bool = DevOption,
-    json_: bool = JsonOption,
-) -> None:
-    """Reprendre les échanges d'une convention suspendue; les parties en sont avisées; journalisé."""
-    _changer("reprendre", convention, motif, par, base, config, secrets, developpement, json_)
+        _imprimer_json(vues)
 
 
 def suspensions_en_vigueur(base: Optional[str]) -> tuple[Mapping[str, Any] | None, str | None]:

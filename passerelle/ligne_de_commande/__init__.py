@@ -2,6 +2,7 @@
 (docs/ligne-de-commande.md). Build groups with :class:`Application`, stop with :func:`erreur`."""
 
 from passerelle.ligne_de_commande.application import Application
+from passerelle.ligne_de_commande.options import imprimer_json, instant
 from passerelle.ligne_de_commande.sorties import Echec, Sortie, erreur
 
-__all__ = ["Application", "Echec", "Sortie", "erreur"]
+__all__ = ["Application", "Echec", "Sortie", "erreur", "imprimer_json", "instant"]

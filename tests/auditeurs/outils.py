@@ -9,7 +9,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passerelle.annuaire.gestion import ajouter_cle
-from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot, declarer_robot
+from passerelle.annuaire.gestion import declarer_robot
+from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot
 from passerelle.auditeurs import comptes
 from passerelle.client import ClientPasserelle
 from tests.catalogue.exemples import exemple_rdc, naissance_dans_fenetre, nir_fictif

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from passerelle.api.journal import cles_journal
+from passerelle.auditeurs.integrite import ClesCheckpoint
 from passerelle.auditeurs.rapprochement import en_csv, en_json, rapprocher
 from passerelle.journal.export import exporter
 from passerelle.stockage.tables import (
@@ -104,7 +105,9 @@ def test_aucun_nir_en_clair_ni_hache_sans_cle(passerelle, tmp_path: Path) -> Non
 
     services = passerelle.services
     sequencer(passerelle, forcer=True)
-    exporter(services.moteur, tmp_path / "export", cles_journal(services), services.reglages.origine_journal, services.horloge())
+    exporter(services.moteur, tmp_path / "export", cles_journal(ClesCheckpoint(
+        services.reglages.origine_journal, services.secrets.publiques_signature(), services.secrets.signature_active,
+    )), services.reglages.origine_journal, services.horloge())
     sorties += [f.read_bytes() for f in sorted((tmp_path / "export").iterdir())]
 
     tables = _octets_des_tables(passerelle)

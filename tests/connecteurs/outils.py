@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connecteurs.base import ContexteConnecteur, MessageALivrer
+from passerelle.client.signeur import SigneurPasserelle
 
 KEYID_PASSERELLE = "passerelle-test-2026"
 NIR = "269054221812345"  # a value that must never appear in a Remise detail
@@ -53,6 +54,7 @@ def contexte(
         keyid_passerelle=KEYID_PASSERELLE,
         horloge=horloge,
         modeles={nom: d.modele for nom, d in catalogue_signaux_retraite().items()},
+        signeur=SigneurPasserelle(cle, KEYID_PASSERELLE, horloge),
     )
 
 

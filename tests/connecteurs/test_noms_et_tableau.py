@@ -104,3 +104,12 @@ def test_cellules(valeur, attendu):
 def test_fichiers_d_accuses_refuses_en_entier(contenu):
     with pytest.raises(AccuseIllisible):
         lire_fichier_accuses(contenu)
+
+
+def test_champs_d_enveloppe_publies_aux_connecteurs_egaux_a_ceux_du_contrat():
+    """Connectors read the envelope fields from their own protocol, never from the gateway's
+    models: the two lists must stay the same."""
+    from connecteurs.base import CHAMPS_ENVELOPPE
+    from passerelle.catalogue.signaux_retraite import Enveloppe
+
+    assert CHAMPS_ENVELOPPE == frozenset(Enveloppe.model_fields)

@@ -103,7 +103,8 @@ def _trafic(serveur: dict[str, Any]) -> dict[str, Any]:
 
     from datetime import time as heure
 
-    from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot, declarer_robot
+    from passerelle.annuaire.gestion import declarer_robot
+    from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot
 
     # Annex 2: a robot key needs its robot declared; any hour here, the test runs at wall-clock time.
     declarer_robot(config, Robot(id="ad-caf042-07", organisme="caf-042", responsable="Responsable de test",

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passerelle.annuaire.gestion import ajouter_cle
-from passerelle.annuaire.robots import PlageHoraire, Robot, declarer_robot
+from passerelle.annuaire.gestion import declarer_robot
+from passerelle.annuaire.robots import PlageHoraire, Robot
 from passerelle.client import ClientPasserelle
 from passerelle.stockage.tables import journal
 

@@ -13,12 +13,15 @@ from typing import Any, Optional
 import typer
 
 from passerelle.ligne_de_commande import Application, Sortie
+from passerelle.ligne_de_commande import erreur as _erreur
+from passerelle.ligne_de_commande import instant as _instant
 from passerelle.reglages import Mode, Reglages
-from passerelle.outils_cli import erreur as _erreur
-from passerelle.outils_cli import instant as _instant
 
 auditeurs_app = Application(help="Comptes des auditeurs du journal (console et API); sur la configuration "
                             "d'exemple, ajoutez --developpement")
+# `passerelle journal rapprocher`: the group `journal` is assembled (passerelle/cli.py) from the
+# journal's own commands and this one, which belongs to the auditors.
+rapprochement_app = Application(help="Rapprochement des accès des robots avec le notariat de la retraite (annexe 2)")
 
 BaseOption = typer.Option(None, "--base", envvar="PASSERELLE_BASE", help="URL SQLAlchemy (défaut: sqlite:///passerelle.db)")
 ConfigOption = typer.Option(None, "--config", envvar="PASSERELLE_CONFIG", help="dossier de configuration")
@@ -150,6 +153,7 @@ def desactiver(
     typer.echo(f"auditeur {identifiant} désactivé")
 
 
+@rapprochement_app.command("rapprocher")
 def rapprocher(
     fichier: Path = typer.Argument(..., help="export CSV du notariat de la retraite (identifiant_accedant;nir;horodatage)"),
     tolerance: float = typer.Option(120.0, "--tolerance", help="écart maximal en secondes"),
