@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from passerelle.journal.merkle import hash_feuille, hash_noeud, noeuds_inclusion
 from passerelle.journal.note import NoteInvalide, analyser_checkpoint, analyser_cle_verification, id_cle, verifier_note
 from passerelle.journal.preuve_echange import FORMAT, VERSION, directions, serialiser
-from passerelle.temoin.cosignature import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
+from passerelle.journal.cosignature_temoin import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
 
 __all__ = ["Faute", "RapportPreuve", "verifier_preuve"]
 

@@ -33,7 +33,7 @@ from passerelle.erreurs import TYPE_PROBLEME
 from passerelle.journal.note import NoteInvalide, analyser_cle_verification
 from passerelle.stockage.base import ouvrir
 from passerelle.stockage.temoin import creer_schema
-from passerelle.temoin.cosignature import cle_temoin_texte
+from passerelle.journal.cosignature_temoin import cle_temoin_texte
 from passerelle.temoin.protocole import MEDIA_TAILLE, RefusTemoin, traiter_demande
 
 __all__ = ["ConfigTemoin", "ConfigTemoinInvalide", "charger_config", "creer_app_temoin"]

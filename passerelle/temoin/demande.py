@@ -34,7 +34,7 @@ from passerelle.journal.note import NoteInvalide
 from passerelle.journal.preuves import preuve_coherence_stockee
 from passerelle.stockage.cosignatures import derniere_taille_cosignee, enregistrer_cosignature
 from passerelle.stockage.tuiles import dernier_checkpoint_taille
-from passerelle.temoin.cosignature import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
+from passerelle.journal.cosignature_temoin import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
 from passerelle.temoin.protocole import MEDIA_TAILLE, corps_demande
 
 if TYPE_CHECKING:

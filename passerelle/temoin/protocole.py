@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from passerelle.journal.merkle import RACINE_VIDE, PreuveInvalide, verifier_coherence
 from passerelle.journal.note import NoteInvalide, analyser_checkpoint, verifier_note
 from passerelle.stockage import temoin as stockage
-from passerelle.temoin.cosignature import cosigner, lignes_de_signature
+from passerelle.journal.cosignature_temoin import cosigner, lignes_de_signature
 
 __all__ = ["MEDIA_TAILLE", "RefusTemoin", "corps_demande", "lire_demande", "traiter_demande"]
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from passerelle.journal.note import NoteInvalide, signer_note
-from passerelle.temoin.cosignature import (
+from passerelle.journal.cosignature_temoin import (
     analyser_cle_temoin,
     cle_temoin_texte,
     cosigner,

@@ -173,7 +173,7 @@ def test_paquet_pur_avec_deux_cles_de_journal_et_un_temoin() -> None:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from passerelle.journal.note import Checkpoint, cle_verification_texte, cosigner_note, signer_checkpoint
-    from passerelle.temoin.cosignature import cle_temoin_texte, cosigner
+    from passerelle.journal.cosignature_temoin import cle_temoin_texte, cosigner
 
     origine = "o.exemple/journal"
     octets = b'{"decision":"accepte","message":"m-1"}'

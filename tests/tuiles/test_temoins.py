@@ -24,7 +24,7 @@ from passerelle.journal.verifier_preuve import verifier_preuve
 from passerelle.stockage.temoin import refus as refus_du_temoin
 from passerelle.stockage.tuiles import lire_entrees
 from passerelle.temoin.app import charger_config, creer_app_temoin
-from passerelle.temoin.cosignature import analyser_cle_temoin, cle_temoin_texte, lignes_de_signature, verifier_cosignature
+from passerelle.journal.cosignature_temoin import analyser_cle_temoin, cle_temoin_texte, lignes_de_signature, verifier_cosignature
 from passerelle.temoin.demande import charger_temoins, faire_cosigner
 from passerelle.temoin.protocole import corps_demande
 from tests.conftest import Passerelle
