@@ -14,15 +14,20 @@ bundle read is journaled like an auditor's search.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
-from passerelle.api.commun import executer_authentifie_brut, services_de
+from passerelle.api.commun import executer_authentifie_brut
+from passerelle.api.fournisseurs import Transaction, cles_checkpoint, temoin_auditeurs, transaction
 from passerelle.api.journal import ENTETE_CLE, MEDIA_NOTE, cles_journal
 from passerelle.api.journal_auditeurs import est_auditeur, executer_auditeur
-from passerelle.auditeurs.acces import RECHERCHE, journaliser
+from passerelle.auditeurs.acces import RECHERCHE, TemoinAuditeurs, journaliser
 from passerelle.auditeurs.comptes import Auditeur
+from passerelle.auditeurs.integrite import ClesCheckpoint
 from passerelle.erreurs import Introuvable, Refus
 from passerelle.journal.tuiles import (
     Tuile,
@@ -35,8 +40,8 @@ from passerelle.journal.tuiles import (
 )
 from passerelle.journal.cosignatures import checkpoint_publie
 from passerelle.stockage.tuiles import dernier_checkpoint_taille, lire_entrees, lire_hashes
-from passerelle.reception.transaction import Trace
-from passerelle.services import Services
+
+T = TypeVar("T")
 
 router = APIRouter(tags=["journal"])
 
@@ -55,7 +60,7 @@ def _introuvable(tuile: Tuile | None, detail: str) -> Introuvable:
     return Introuvable("tuile_inconnue", f"{quoi} n'existe pas : {detail}")
 
 
-def _contenu(services: Services, connexion: Connection, appelant: object, tuile: Tuile) -> bytes:
+def _contenu(temoin: TemoinAuditeurs, connexion: Connection, appelant: object, tuile: Tuile) -> bytes:
     taille = _taille(connexion)
     if taille < 0:
         raise _introuvable(tuile, "le séquenceur n'a encore signé aucun checkpoint")
@@ -77,14 +82,16 @@ def _contenu(services: Services, connexion: Connection, appelant: object, tuile:
     entrees = lire_entrees(connexion, debut, fin)
     if len(entrees) != fin - debut:
         raise LookupError(f"entrées {debut}…{fin - 1} incomplètes : {len(entrees)} lues")
-    journaliser(services, connexion, appelant, RECHERCHE,
+    journaliser(temoin, connexion, appelant, RECHERCHE,
                 {"operation": "tuile_entrees", "canal": "tlog", "tuile": tuile.index, "largeur": fin - debut})
     return paquet_entrees(entrees)
 
 
-async def _executer(request: Request, operation: str, travail):  # type: ignore[no-untyped-def]
-    executer_ = executer_auditeur if est_auditeur(request) else executer_authentifie_brut  # auditeurs: Bearer
-    return await executer_(request, operation, travail)
+async def _executer(request: Request, executer: Transaction, operation: str, lire: Callable[[Connection, object], T]) -> T:
+    """``lire(connexion, appelant)`` for an auditor (Bearer) or a signed organisme, refusals journaled."""
+    if est_auditeur(request):
+        return await executer_auditeur(request, executer, operation, lambda connexion, auditeur, _trace: lire(connexion, auditeur))
+    return await executer_authentifie_brut(request, operation, lambda _s, connexion, appelant, _trace: lire(connexion, appelant))
 
 
 @router.get(
@@ -92,15 +99,19 @@ async def _executer(request: Request, operation: str, travail):  # type: ignore[
     summary="tlog-tiles : dernier checkpoint signé, avec les cosignatures de ses témoins",
     response_class=Response,
 )
-async def checkpoint_tuiles(request: Request) -> Response:
-    def travail(services: Services, connexion: Connection, appelant: object, trace: Trace) -> str:
+async def checkpoint_tuiles(
+    request: Request,
+    cles: ClesCheckpoint = Depends(cles_checkpoint),
+    executer: Transaction = Depends(transaction),
+) -> Response:
+    def travail(connexion: Connection, _appelant: object) -> str:
         note = checkpoint_publie(connexion)
         if note is None:
             raise Introuvable("checkpoint_absent", "le séquenceur n'a encore signé aucun checkpoint")
         return note
 
-    note = await _executer(request, "journal_checkpoint", travail)
-    entetes = {ENTETE_CLE: cles_journal(services_de(request))[0], "cache-control": "no-cache"}
+    note = await _executer(request, executer, "journal_checkpoint", travail)
+    entetes = {ENTETE_CLE: cles_journal(cles)[0], "cache-control": "no-cache"}
     return Response(note, media_type=MEDIA_NOTE, headers=entetes)
 
 
@@ -112,15 +123,17 @@ async def checkpoint_tuiles(request: Request) -> Response:
 async def tuile(
     request: Request,
     chemin: str = Path(max_length=64, description="p. ex. 0/x001/234, 1/000.p/17, entries/005"),
+    temoin: TemoinAuditeurs = Depends(temoin_auditeurs),
+    executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(services: Services, connexion: Connection, appelant: object, trace: Trace) -> bytes:
+    def travail(connexion: Connection, appelant: object) -> bytes:
         try:
             adresse = analyser_chemin(chemin)
         except TuileInvalide as exc:
             raise _introuvable(None, str(exc)) from None
-        return _contenu(services, connexion, appelant, adresse)
+        return _contenu(temoin, connexion, appelant, adresse)
 
-    corps = await _executer(request, "journal_tuile", travail)
+    corps = await _executer(request, executer, "journal_tuile", travail)
     adresse = analyser_chemin(chemin)  # valid: travail parsed it
     portee = "private" if adresse.entrees else "public"
     cache = f"{portee}, {IMMUABLE}" if adresse.complete else f"{portee}, max-age=60"
