@@ -25,11 +25,14 @@ def purge(
     developpement: bool = DevOption,
 ) -> None:
     """Appliquer une fois les durées de conservation (config/regles/conservation.yaml)."""
-    from passerelle.conservation.purge import purger
+    from passerelle.conservation.purge import Purgeur, purger
 
     services = services_pour(secrets, base, config, developpement)
     try:
-        bilan = purger(services, essai=essai)
+        r = services.reglages
+        purgeur = Purgeur(services.moteur, services.ecriture, services.horloge, services.journal, services.conservation,
+                          services.tampons, r.purge_lot, r.purge_intervalle)
+        bilan = purger(purgeur, essai=essai)
     finally:
         services.moteur.dispose()
     if not bilan.active:

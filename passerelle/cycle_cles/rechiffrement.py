@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from passerelle.cycle_cles.rotation import Rotation
 from passerelle.journal.ecriture import Decision
-from passerelle.services import Services
 from passerelle.stockage.chiffrement import Chiffre, CleInconnue
 from passerelle.stockage.tables import messages
 
@@ -38,16 +38,16 @@ def a_rechiffrer(active: str) -> sa.ColumnElement[bool]:
     )
 
 
-def rechiffrer(services: Services, *, lot: int | None = None, pause: float = 0.0,
+def rechiffrer(rotation: Rotation, *, lot: int | None = None, pause: float = 0.0,
                limite: int | None = None) -> BilanRechiffrement:
     """One pass over the messages (or ``limite`` rows at most); returns what it did."""
-    coffre = services.coffre
-    lot = lot or services.reglages.rotation_lot
+    coffre = rotation.coffre
+    lot = lot or rotation.lot
     bilan = BilanRechiffrement()
     apres = 0
     while limite is None or bilan.messages < limite:
         taille = lot if limite is None else min(lot, limite - bilan.messages)
-        with services.ecriture, services.moteur.begin() as connexion:
+        with rotation.ecriture, rotation.moteur.begin() as connexion:
             lignes = connexion.execute(
                 sa.select(messages.c.seq, messages.c.id, messages.c.contenu, messages.c.cle_chiffrement,
                           messages.c.cle_donnees)
@@ -74,9 +74,9 @@ def rechiffrer(services: Services, *, lot: int | None = None, pause: float = 0.0
                     faits[cle] += 1
                     creees += cle_donnees is None
             if faits:
-                services.journal.ecrire(connexion, Decision(
+                rotation.journal.ecrire(connexion, Decision(
                     decision="rechiffrement",
-                    horodatage=services.horloge(),
+                    horodatage=rotation.horloge(),
                     details={
                         "cle": coffre.active,
                         "messages": sum(faits.values()),

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from passerelle.cycle_cles.rotation import Rotation
 from passerelle.journal.ecriture import Decision
 from passerelle.secrets_deploiement import INDEX_INITIALE
-from passerelle.services import Services
-from passerelle.stockage.chiffrement import Chiffre, CleInconnue
+from passerelle.stockage.chiffrement import Chiffre, CleInconnue, Coffre
 from passerelle.stockage.tables import dossiers, messages
 
 
@@ -45,8 +45,8 @@ def a_reindexer(active: str) -> sa.ColumnElement[bool]:
     return sa.and_(messages.c.purge_le.is_(None), messages.c.nir_index.is_not(None), cle_de(messages.c.nir_cle) != active)
 
 
-def _nir(services: Services, ident: str, chiffre: Chiffre) -> str | None:
-    donnees = json.loads(services.coffre.dechiffrer(chiffre, ident.encode("ascii")))
+def _nir(coffre: Coffre, ident: str, chiffre: Chiffre) -> str | None:
+    donnees = json.loads(coffre.dechiffrer(chiffre, ident.encode("ascii")))
     nir = donnees.get("nir_assure") if isinstance(donnees, dict) else None
     return nir if isinstance(nir, str) and nir.strip() else None
 
@@ -65,15 +65,15 @@ def _suivre(connexion: Connection, demande_id: str, ancien: str, neuf: str, acti
     return dossiers_faits, suites
 
 
-def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0) -> BilanReindexation:
-    journal = services.journal
+def reindexer(rotation: Rotation, *, lot: int | None = None, pause: float = 0.0) -> BilanReindexation:
+    journal = rotation.journal
     active = journal.cle_index_active
     connues = set(journal.cles_index)
-    lot = lot or services.reglages.rotation_lot
+    lot = lot or rotation.lot
     bilan = BilanReindexation()
     apres = 0
     while True:
-        with services.ecriture, services.moteur.begin() as connexion:
+        with rotation.ecriture, rotation.moteur.begin() as connexion:
             lignes = connexion.execute(
                 sa.select(messages.c.seq, messages.c.id, messages.c.contenu, messages.c.cle_chiffrement,
                           messages.c.cle_donnees, messages.c.nir_index, messages.c.nir_cle, messages.c.en_reponse_a)
@@ -86,7 +86,7 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
                 ancienne_cle = ancienne_cle or INDEX_INITIALE
                 chiffre = Chiffre(cle, bytes(contenu), bytes(cle_donnees) if cle_donnees is not None else None)
                 try:
-                    nir = _nir(services, ident, chiffre)
+                    nir = _nir(rotation.coffre, ident, chiffre)
                 except CleInconnue:
                     bilan.illisibles += 1
                     continue
@@ -112,9 +112,9 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
                             .values(nir_index=neuf, nir_cle=active)
                         ).rowcount
             if n_messages or n_dossiers:
-                services.journal.ecrire(connexion, Decision(
+                rotation.journal.ecrire(connexion, Decision(
                     decision="reindexation",
-                    horodatage=services.horloge(),
+                    horodatage=rotation.horloge(),
                     details={"cle": active, "messages": n_messages, "dossiers": n_dossiers, "seq_jusqu_a": apres},
                 ))
                 bilan.transactions += 1

@@ -20,10 +20,9 @@ Two safety rules hold whatever happens to the database:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import structlog
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from passerelle.journal.merkle import (
     ArbreCompact,
@@ -54,16 +53,16 @@ from passerelle.journal.note import (
     verifier_note,
 )
 from passerelle.journal.preuves import lecteur, lire_noeuds, taille_integree
+from passerelle.reglages import Reglages
+from passerelle.secrets_deploiement import SecretsDeploiement
+from passerelle.stockage.base import VerrouEcriture
 from passerelle.stockage.tables import journal, journal_checkpoints, journal_integration
-
-if TYPE_CHECKING:
-    from passerelle.secrets_deploiement import SecretsDeploiement
-    from passerelle.services import Services
 
 __all__ = [
     "VERROU_SEQUENCEUR",
     "IncoherenceJournal",
     "Integration",
+    "Sequenceur",
     "cles_verification",
     "integrer",
     "sequencer",
@@ -305,22 +304,34 @@ def cles_verification(
 # --------------------------------------------------------------------------- running it
 
 
-def sequencer(services: Services, *, forcer: bool = False) -> Integration:
+@dataclass(frozen=True)
+class Sequenceur:
+    """What a sequencing run uses: the database and its write lock, the clock, the signing keys
+    (``secrets``), and its settings (``origine_journal``, ``sequenceur_*``, ``checkpoint_*``)."""
+
+    moteur: Engine
+    ecriture: VerrouEcriture
+    horloge: Callable[[], datetime]
+    secrets: SecretsDeploiement
+    reglages: Reglages
+
+
+def sequencer(sequenceur: Sequenceur, *, forcer: bool = False) -> Integration:
     """One run with the deployment's settings and key, in its own transaction."""
-    reglages = services.reglages
-    with services.ecriture, services.moteur.begin() as connexion:
+    reglages = sequenceur.reglages
+    with sequenceur.ecriture, sequenceur.moteur.begin() as connexion:
         return integrer(
             connexion,
-            services.secrets.cle_signature,
+            sequenceur.secrets.cle_signature,
             reglages.origine_journal,
             reglages.origine_journal,
-            services.horloge(),
+            sequenceur.horloge(),
             lot_max=reglages.sequenceur_lot,
             toutes_entrees=reglages.checkpoint_toutes_entrees,
             toutes_secondes=reglages.checkpoint_toutes_secondes,
             forcer=forcer,
-            cles_anterieures=list(services.secrets.publiques_signature().values()),
-            cosignataires=cosignataires(services.secrets),
+            cles_anterieures=list(sequenceur.secrets.publiques_signature().values()),
+            cosignataires=cosignataires(sequenceur.secrets),
         )
 
 
@@ -329,14 +340,14 @@ def cosignataires(secrets: SecretsDeploiement) -> list[Ed25519PrivateKey]:
     return [secrets.cles_signature[k] for k in sorted(secrets.cles_signature) if k != secrets.signature_active]
 
 
-async def sequencer_periodiquement(services: Services) -> None:
+async def sequencer_periodiquement(sequenceur: Sequenceur) -> None:
     """Background task of the application; a full batch is followed at once by the next one."""
-    intervalle = services.reglages.sequenceur_intervalle
+    intervalle = sequenceur.reglages.sequenceur_intervalle
     if intervalle <= 0:
         return
     while True:
         try:
-            resultat = await asyncio.to_thread(sequencer, services)
+            resultat = await asyncio.to_thread(sequencer, sequenceur)
         except IncoherenceJournal as exc:
             journal_technique.critical("journal_incoherent", detail=str(exc))
             resultat = None
@@ -345,5 +356,5 @@ async def sequencer_periodiquement(services: Services) -> None:
             resultat = None
         if resultat is not None and resultat.checkpoint is not None:
             journal_technique.info("checkpoint_signe", taille=resultat.checkpoint.taille)
-        if resultat is None or resultat.integrees < services.reglages.sequenceur_lot:
+        if resultat is None or resultat.integrees < sequenceur.reglages.sequenceur_lot:
             await asyncio.sleep(intervalle)
