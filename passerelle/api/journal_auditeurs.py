@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from passerelle.api.commun import services_de
 from passerelle.auditeurs.acces import auditeur_depuis_requete, est_requete_auditeur
 from passerelle.auditeurs.comptes import Auditeur
+from passerelle.catalogue.nir import normaliser_nir
 from passerelle.auditeurs.consultation import (
     lire_entree_pour,
     page_json,
@@ -106,7 +107,7 @@ async def rechercher_entrees(
     def travail(services: Services, connexion: Connection, auditeur: Auditeur, trace: Trace) -> bytes:
         choisis = criteres(
             services.journal, nir=nir, nir_index=nir_index, organisme=organisme, agent=agent, robot=robot,
-            flux=flux, decision=decision, message=message, du=du, au=au,
+            flux=flux, decision=decision, message=message, du=du, au=au, normaliser_nir=normaliser_nir,
         )
         page = rechercher_pour(
             services, connexion, auditeur, choisis, canal="api", ordre=ordre, curseur=curseur, limite=limite

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from passerelle.app import echeancier_de, purgeur_de, rotation_de
+from passerelle.catalogue.nir import normaliser_nir
 from passerelle.acheminement.echeances import traiter_echeances
 from passerelle.conservation.purge import purger
 from passerelle.cycle_cles.reindexation import reindexer, restants
@@ -28,7 +29,7 @@ def _demander(passerelle: Any) -> str:
 
 
 def _trouves(passerelle: Any, **kwargs: Any) -> set[int]:
-    c = criteres(passerelle.services.journal, **kwargs)
+    c = criteres(passerelle.services.journal, **kwargs, normaliser_nir=normaliser_nir)
     with passerelle.services.moteur.connect() as connexion:
         page = rechercher(connexion, c, portee=None, limite=200)
     return {e.index for e in page.entrees}
