@@ -27,18 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.catalogue.dossiers import EN_RETARD, OUVERT
 from passerelle.conservation.politique import CONTENUS, IDEMPOTENCE, LOTS, PolitiqueConservation
 from passerelle.journal.ecriture import Decision, Journal, horodatage_texte
-from passerelle.stockage import livraisons as stockage_livraisons
-from passerelle.stockage.base import VerrouEcriture
 from passerelle.stockage import messages as stockage_messages
-from passerelle.stockage.tables import dossiers, idempotence, livraisons, lots, lots_resultats, messages
+from passerelle.stockage import purge as stockage_purge
+from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.purge import ContenuAPurger, GroupeFlux
 from passerelle.stockage.tampons import DossierTampons
 
 journal_technique = structlog.get_logger("passerelle.purge")
@@ -78,31 +76,7 @@ class BilanPurge:
         return sum(self.messages.values()) + self.idempotence + self.lots + self.fichiers
 
 
-def _flux_du_groupe(colonne: sa.ColumnElement[Any], noms: tuple[str, ...], exclure: bool) -> sa.ColumnElement[bool]:
-    if not noms:
-        return sa.true()
-    return colonne.not_in(noms) if exclure else colonne.in_(noms)
-
-
-def _dossier_ouvert() -> sa.Exists:
-    return sa.exists().where(dossiers.c.demande_id == messages.c.id, dossiers.c.statut.in_((OUVERT, EN_RETARD)))
-
-
-def _candidats(limite_date: datetime, groupe: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """Purgeable: not purged, acknowledged or delivered before ``limite_date``, no open case."""
-    acquitte = sa.and_(messages.c.statut == stockage_messages.ACQUITTE, messages.c.acquitte_le <= limite_date)
-    livre = sa.and_(
-        messages.c.statut == stockage_messages.LIVRE,
-        sa.exists().where(
-            livraisons.c.message_id == messages.c.id,
-            livraisons.c.statut == stockage_livraisons.LIVRE,
-            livraisons.c.livre_le <= limite_date,
-        ),
-    )
-    return sa.and_(messages.c.purge_le.is_(None), sa.or_(acquitte, livre), groupe, sa.not_(_dossier_ouvert()))
-
-
-def _journaliser_message(purgeur: Purgeur, connexion: Connection, ligne: sa.Row, instant: datetime,
+def _journaliser_message(purgeur: Purgeur, connexion: Connection, ligne: ContenuAPurger, instant: datetime,
                          jours: int, version: str | None) -> None:
     depuis = "acquittement" if ligne.statut == stockage_messages.ACQUITTE else "livraison"
     purgeur.journal.ecrire(connexion, Decision(
@@ -120,7 +94,7 @@ def _journaliser_message(purgeur: Purgeur, connexion: Connection, ligne: sa.Row,
             "conservation_jours": jours,
             "politique": version,
             "cle_chiffrement": ligne.cle_chiffrement,
-            "enveloppe": ligne.cle_donnees is not None,
+            "enveloppe": ligne.enveloppe,
         },
     ))
 
@@ -129,37 +103,21 @@ def _purger_messages(purgeur: Purgeur, instant: datetime, bilan: BilanPurge, lot
     politique = purgeur.conservation
     for noms, exclure, jours in politique.groupes(CONTENUS):
         limite_date = instant - timedelta(days=jours)
-        condition = _candidats(limite_date, _flux_du_groupe(messages.c.flux, noms, exclure))
-        colonnes = (messages.c.seq, messages.c.id, messages.c.flux, messages.c.emetteur, messages.c.destinataire,
-                    messages.c.statut, messages.c.nir_index, messages.c.empreinte, messages.c.cle_chiffrement,
-                    messages.c.cle_donnees)
+        groupe = GroupeFlux(noms, exclure)
         if bilan.essai:
             with purgeur.moteur.connect() as connexion:
-                for flux, nombre in connexion.execute(
-                    sa.select(messages.c.flux, sa.func.count()).where(condition).group_by(messages.c.flux)
-                ):
+                for flux, nombre in stockage_purge.compter_contenus(connexion, groupe, limite_date):
                     bilan.messages[flux] += nombre
             continue
         while True:
             with purgeur.ecriture, purgeur.moteur.begin() as connexion:
-                if connexion.dialect.name == "sqlite":
-                    # Freed cells are overwritten with zeros, not left in the file's free pages.
-                    connexion.exec_driver_sql("PRAGMA secure_delete=ON")
-                lignes = connexion.execute(
-                    sa.select(*colonnes).where(condition).order_by(messages.c.seq).limit(lot)
-                    .with_for_update(skip_locked=True)
-                ).all()
+                stockage_purge.effacement_sur(connexion, True)
+                lignes = stockage_purge.contenus_a_purger(connexion, groupe, limite_date, lot)
                 for ligne in lignes:
-                    detruit = connexion.execute(
-                        sa.update(messages)
-                        .where(messages.c.seq == ligne.seq, messages.c.purge_le.is_(None))
-                        .values(contenu=b"", cle_donnees=None, purge_le=instant)
-                    )
-                    if detruit.rowcount == 1:
+                    if stockage_purge.detruire_contenu(connexion, ligne.seq, instant):
                         _journaliser_message(purgeur, connexion, ligne, instant, jours, politique.version)
                         bilan.messages[ligne.flux] += 1
-                if connexion.dialect.name == "sqlite":
-                    connexion.exec_driver_sql("PRAGMA secure_delete=OFF")
+                stockage_purge.effacement_sur(connexion, False)
             if len(lignes) < lot:
                 break
 
@@ -169,26 +127,9 @@ def _retenus(purgeur: Purgeur, instant: datetime, bilan: BilanPurge) -> None:
     with purgeur.moteur.connect() as connexion:
         for noms, exclure, jours in purgeur.conservation.groupes(CONTENUS):
             limite_date = instant - timedelta(days=jours)
-            groupe = _flux_du_groupe(messages.c.flux, noms, exclure)
-            vieux = sa.and_(messages.c.purge_le.is_(None), messages.c.recu_le <= limite_date, groupe)
-            pour = {
-                "non_acquittes": messages.c.statut == stockage_messages.RECU,
-                "rejetes_par_destinataire": messages.c.statut == stockage_messages.REJETE,
-                "dossier_ouvert": sa.and_(
-                    messages.c.statut.in_((stockage_messages.ACQUITTE, stockage_messages.LIVRE)), _dossier_ouvert()
-                ),
-            }
-            for raison, filtre in pour.items():
-                nombre = connexion.execute(sa.select(sa.func.count()).where(vieux, filtre)).scalar_one()
+            for raison, nombre in stockage_purge.retenus(connexion, GroupeFlux(noms, exclure), limite_date).items():
                 if nombre:
                     bilan.retenus[raison] += nombre
-            mortes = connexion.execute(
-                sa.select(sa.func.count()).select_from(livraisons)
-                .join(messages, messages.c.id == livraisons.c.message_id)
-                .where(vieux, livraisons.c.statut == stockage_livraisons.MORTE)
-            ).scalar_one()
-            if mortes:
-                bilan.retenus["lettres_mortes"] += mortes
 
 
 def _entree_nature(purgeur: Purgeur, connexion: Connection, instant: datetime, nature: str,
@@ -209,23 +150,17 @@ def _entree_nature(purgeur: Purgeur, connexion: Connection, instant: datetime, n
 def _purger_idempotence(purgeur: Purgeur, instant: datetime, bilan: BilanPurge, lot: int) -> None:
     for noms, exclure, jours in purgeur.conservation.groupes(IDEMPOTENCE):
         limite_date = instant - timedelta(days=jours)
-        condition = sa.and_(idempotence.c.cree_le <= limite_date, _flux_du_groupe(idempotence.c.flux, noms, exclure))
+        groupe = GroupeFlux(noms, exclure)
         if bilan.essai:
             with purgeur.moteur.connect() as connexion:
-                bilan.idempotence += connexion.execute(sa.select(sa.func.count()).where(condition)).scalar_one()
+                bilan.idempotence += stockage_purge.compter_idempotence(connexion, groupe, limite_date)
             continue
         while True:
             with purgeur.ecriture, purgeur.moteur.begin() as connexion:
-                cles = connexion.execute(
-                    sa.select(idempotence.c.emetteur, idempotence.c.cle, idempotence.c.flux)
-                    .where(condition).limit(lot).with_for_update(skip_locked=True)
-                ).all()
+                cles = stockage_purge.idempotence_a_purger(connexion, groupe, limite_date, lot)
                 comptes: Counter[tuple[str, str]] = Counter()
                 for emetteur, cle, flux in cles:
-                    supprime = connexion.execute(
-                        sa.delete(idempotence).where(idempotence.c.emetteur == emetteur, idempotence.c.cle == cle)
-                    )
-                    if supprime.rowcount:
+                    if stockage_purge.supprimer_idempotence(connexion, emetteur, cle):
                         comptes[(emetteur, flux)] += 1
                 if comptes:
                     _entree_nature(purgeur, connexion, instant, IDEMPOTENCE, comptes,
@@ -238,23 +173,18 @@ def _purger_idempotence(purgeur: Purgeur, instant: datetime, bilan: BilanPurge, 
 def _purger_lots(purgeur: Purgeur, instant: datetime, bilan: BilanPurge, lot: int) -> None:
     for noms, exclure, jours in purgeur.conservation.groupes(LOTS):
         limite_date = instant - timedelta(days=jours)
-        condition = sa.and_(lots.c.modifie_le <= limite_date, _flux_du_groupe(lots.c.flux, noms, exclure))
+        groupe = GroupeFlux(noms, exclure)
         if bilan.essai:
             with purgeur.moteur.connect() as connexion:
-                bilan.lots += connexion.execute(sa.select(sa.func.count()).where(condition)).scalar_one()
+                bilan.lots += stockage_purge.compter_lots(connexion, groupe, limite_date)
             continue
         while True:
             with purgeur.ecriture, purgeur.moteur.begin() as connexion:
-                trouves = connexion.execute(
-                    sa.select(lots.c.emetteur, lots.c.cle, lots.c.flux, lots.c.termine)
-                    .where(condition).limit(lot).with_for_update(skip_locked=True)
-                ).all()
+                trouves = stockage_purge.lots_a_purger(connexion, groupe, limite_date, lot)
                 comptes: Counter[tuple[str, str]] = Counter()
                 inacheves = 0
                 for emetteur, cle, flux, termine in trouves:
-                    connexion.execute(sa.delete(lots_resultats).where(
-                        lots_resultats.c.emetteur == emetteur, lots_resultats.c.cle == cle))
-                    connexion.execute(sa.delete(lots).where(lots.c.emetteur == emetteur, lots.c.cle == cle))
+                    stockage_purge.supprimer_lot(connexion, emetteur, cle)
                     comptes[(emetteur, flux)] += 1
                     inacheves += 0 if termine else 1
                 if comptes:

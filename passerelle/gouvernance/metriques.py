@@ -22,13 +22,11 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
-from passerelle.catalogue.dossiers import EN_RETARD, OUVERT
 from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.gouvernance.delais import AXE_ORGANISME, Delais, mesurer
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
 from passerelle.stockage import dossiers as stockage_dossiers
-from passerelle.stockage.tables import dossiers
 
 journal_technique = structlog.get_logger("passerelle.gouvernance")
 ETIQUETTES = ["organisme", "flux", "mutualisation"]
@@ -87,17 +85,9 @@ class CollecteurDelais(Collector):
                 du=maintenant - timedelta(days=source.reglages.delais_fenetre_jours),
                 au=maintenant + timedelta(days=1),
             )
-            en_retard = connexion.execute(
-                sa.select(dossiers.c.repondant, dossiers.c.flux_demande, sa.func.count())
-                .where(
-                    dossiers.c.repondu_le.is_(None),
-                    dossiers.c.echeance <= maintenant,
-                    dossiers.c.statut.in_((OUVERT, EN_RETARD)),
-                )
-                .group_by(dossiers.c.repondant, dossiers.c.flux_demande)
-            ).all()
+            en_retard = stockage_dossiers.en_retard_par_repondant(connexion, maintenant)
         lignes = [l for l in mesurer(recents, maintenant, dict(source.mutualisations)) if l.axe == AXE_ORGANISME]
-        return lignes, [(r, f, n) for r, f, n in en_retard]
+        return lignes, en_retard
 
 
 def familles(lignes: list[Delais], en_retard: list[tuple[str, str, int]], fenetre_jours: int) -> list[Metric]:
