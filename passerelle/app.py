@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle import __version__
 from passerelle.acheminement.connecteurs import Connecteurs
-from passerelle.acheminement.echeances import echeances_periodiquement
-from passerelle.acheminement.livraison import livrer_periodiquement
+from passerelle.acheminement.echeances import Echeancier, echeances_periodiquement
+from passerelle.acheminement.livraison import Livreur, livrer_periodiquement
 from passerelle.api.requetes import IdentifiantEtJournal
 from passerelle.api import boite, documentation, flux, livraisons, lots, problemes, publiques, sante
 from passerelle.api.contrat import document_openapi
@@ -27,9 +28,11 @@ from passerelle.gouvernance import metriques as metriques_delais
 from passerelle import console
 from passerelle.exploitation import metriques as metriques_exploitation
 from passerelle.exploitation.sante import Disponibilite
-from passerelle.conservation.purge import nettoyer_tampons, purger_periodiquement
-from passerelle.journal.sequenceur import sequencer_periodiquement
+from passerelle.conservation.purge import Purgeur, nettoyer_tampons, purger_periodiquement
+from passerelle.journal.sequenceur import Sequenceur, sequencer_periodiquement
+from passerelle.temoin.demande import lancer_cosignatures
 from passerelle.cycle_cles.fond import rechiffrer_en_fond
+from passerelle.cycle_cles.rotation import Rotation
 from passerelle.observabilite import configurer_logs
 from passerelle.reglages import Reglages
 from passerelle.services import Services, construire_services
@@ -37,6 +40,39 @@ from passerelle.signature.rejeu import purger_nonces
 
 journal_technique = structlog.get_logger("passerelle.http")
 INTERVALLE_PURGE = 60.0
+
+
+# The background workers' narrow dependencies, taken from the composition root (also used by
+# tests that run one round of a worker on their own clock).
+def connecteurs_de(s: Services) -> Connecteurs:
+    return Connecteurs(s.secrets, s.horloge, s.catalogue)
+
+
+def livreur_de(s: Services) -> Livreur:
+    return Livreur(s.moteur, s.ecriture, s.horloge, s.journal, s.coffre, s.annuaire, s.conventions, s.reglages)
+
+
+def echeancier_de(s: Services) -> Echeancier:
+    return Echeancier(s.moteur, s.ecriture, s.horloge, s.journal, s.coffre, s.annuaire,
+                      s.secrets.signature_active, s.reglages.echeances_intervalle)
+
+
+def purgeur_de(s: Services) -> Purgeur:
+    assert s.tampons is not None
+    return Purgeur(s.moteur, s.ecriture, s.horloge, s.journal, s.conservation, s.tampons,
+                   s.reglages.purge_lot, s.reglages.purge_intervalle)
+
+
+def sequenceur_de(s: Services) -> Sequenceur:
+    return Sequenceur(s.moteur, s.ecriture, s.horloge, s.secrets, s.reglages)
+
+
+def rotation_de(s: Services) -> Rotation:
+    return Rotation(s.moteur, s.ecriture, s.horloge, s.journal, s.coffre, s.reglages.rotation_lot)
+
+
+def source_delais(s: Services) -> metriques_delais.SourceDelais:
+    return metriques_delais.SourceDelais(s.moteur, s.horloge, metriques_delais.mutualisations(s.catalogue), s.reglages)
 
 
 async def _purger_periodiquement(services: Services) -> None:
@@ -60,21 +96,24 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
 
     @contextlib.asynccontextmanager
     async def cycle_de_vie(app: FastAPI) -> AsyncIterator[None]:
-        connecteurs = Connecteurs(services)
+        connecteurs = connecteurs_de(services)
         app.state.connecteurs = connecteurs  # consultations ask the same connectors (api/consultations.py)
         try:  # batch spools a crash left behind: unreadable (their key died), removed now
-            await run_in_threadpool(nettoyer_tampons, services)
+            await run_in_threadpool(nettoyer_tampons, purgeur_de(services))
         except Exception:  # noqa: BLE001 — the purge rounds retry it
             journal_technique.exception("nettoyage_tampons_echec")
         taches = []
         if services.reglages.travaux_de_fond:
             taches = [
                 asyncio.create_task(_purger_periodiquement(services)),
-                asyncio.create_task(sequencer_periodiquement(services)),
-                asyncio.create_task(livrer_periodiquement(services, connecteurs)),
-                asyncio.create_task(echeances_periodiquement(services)),
-                asyncio.create_task(purger_periodiquement(services)),
-                asyncio.create_task(rechiffrer_en_fond(services)),
+                asyncio.create_task(sequencer_periodiquement(
+                    sequenceur_de(services),
+                    functools.partial(lancer_cosignatures, services.moteur, services.reglages.config, services.horloge),
+                )),
+                asyncio.create_task(livrer_periodiquement(livreur_de(services), connecteurs)),
+                asyncio.create_task(echeances_periodiquement(echeancier_de(services))),
+                asyncio.create_task(purger_periodiquement(purgeur_de(services))),
+                asyncio.create_task(rechiffrer_en_fond(rotation_de(services), services.reglages.rotation_pause)),
             ]
         try:
             yield
@@ -98,7 +137,7 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
         redoc_url=None,
     )
     app.state.services = services
-    app.state.disponibilite = Disponibilite(services)  # readiness, bounded in time (api/sante.py)
+    app.state.disponibilite = Disponibilite(services.moteur, services.annuaire, services.reglages.sante_delai)  # readiness, bounded in time (api/sante.py)
     problemes.installer(app, base_indisponible_signalee=services.metriques.base_indisponible.inc)
     app.include_router(sante.router)
     app.include_router(flux.router)
@@ -111,8 +150,8 @@ def create_app(reglages: Reglages | None = None, *, services: Services | None = 
     app.include_router(tuiles_api.router)
     app.include_router(consultations_api.router)
     app.include_router(conventions_api.router)  # suspension on a breach (art. 3.3)
-    metriques_delais.installer(services)  # answer delays per organisme, read at scrape time
-    metriques_exploitation.installer(services)  # dead letters, sequencer lag, checkpoint age
+    metriques_delais.installer(services.metriques, source_delais(services))  # answer delays per organisme, read at scrape time
+    metriques_exploitation.installer(services.metriques, services.moteur, services.horloge)  # dead letters, sequencer lag, checkpoint age
     console.installer(app)
     documentation.installer(app)
 

@@ -13,7 +13,7 @@ from passerelle.annuaire.commandes import organismes_app
 from passerelle.auditeurs.commandes import auditeurs_app, rapprochement_app
 from passerelle.catalogue.commande import exemple, schemas_app
 from passerelle.client.commandes import boite_app, envoyer, lots_app
-from passerelle.conservation.commandes import purge
+from passerelle.exploitation.commandes_purge import purge
 from passerelle.cycle_cles.cles_organismes import cles_app
 from passerelle.cycle_cles.groupe_secrets import secrets_app
 from passerelle.demo import demo
@@ -48,7 +48,7 @@ COMMANDES = (
     ("envoyer", envoyer),  # passerelle/client/
     ("serve", serve),  # passerelle/serveur/
     ("demo", demo),  # passerelle/demo/
-    ("purge", purge),  # passerelle/conservation/ (docs/exploitation.md § 10)
+    ("purge", purge),  # passerelle/exploitation/commandes_purge.py (the policy: passerelle/conservation/) (docs/exploitation.md § 10)
     ("rapport", rapport),  # passerelle/gouvernance/ (docs/gouvernance.md)
     ("exemple", exemple),  # passerelle/catalogue/ (docs/exemples/)
 )

@@ -10,18 +10,35 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from passerelle.annuaire.chargement import SourceAnnuaire
 from passerelle.erreurs import Introuvable, Refus, citer
+from passerelle.habilitations.conventions import Convention
 from passerelle.habilitations.minimisation import Livrable, lisible_par, masques_en_boite, remettre
-from passerelle.journal.ecriture import Decision, horodatage_texte
-from passerelle.services import Services
+from passerelle.journal.ecriture import Decision, Journal, horodatage_texte
 from passerelle.signature.authentification import Appelant
 from passerelle.stockage import livraisons, messages
+from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.messages import LigneMessage
+
+
+@dataclass(frozen=True)
+class Boite:
+    """What reading and acknowledging the inbox use: the at-rest keys, the journal (each read
+    and acknowledgement is journaled), the clock, and the conventions and directory
+    (minimisation per key profile)."""
+
+    coffre: Coffre
+    journal: Journal
+    horloge: Callable[[], datetime]
+    conventions: tuple[Convention, ...]
+    annuaire: SourceAnnuaire
 
 
 def curseur_texte(seq: int) -> str:
@@ -44,11 +61,11 @@ def lire_curseur(texte: str | None) -> int:
 
 
 def _decision(
-    services: Services, appelant: Appelant, ligne: LigneMessage, decision: str, retenu: dict[str, Any] | None = None
+    boite: Boite, appelant: Appelant, ligne: LigneMessage, decision: str, retenu: dict[str, Any] | None = None
 ) -> Decision:
     return Decision(
         decision=decision,
-        horodatage=services.horloge(),
+        horodatage=boite.horloge(),
         flux=ligne.flux,
         message=ligne.id,
         organisme=appelant.organisme.code,
@@ -61,12 +78,12 @@ def _decision(
     )
 
 
-def livrable(services: Services, ligne: LigneMessage, profil: str) -> Livrable:
+def livrable(boite: Boite, ligne: LigneMessage, profil: str) -> Livrable:
     """The message decrypted and cut to what a key of ``profil`` may read (minimisation)."""
-    contenu = json.loads(services.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
+    contenu = json.loads(boite.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
     return remettre(
-        services.conventions,
-        services.annuaire.actuel().organismes,
+        boite.conventions,
+        boite.annuaire.actuel().organismes,
         convention=ligne.convention,
         flux=ligne.flux,
         emetteur=ligne.emetteur,
@@ -76,10 +93,10 @@ def livrable(services: Services, ligne: LigneMessage, profil: str) -> Livrable:
     )
 
 
-def vue_message(services: Services, ligne: LigneMessage, contenu: dict[str, Any] | None = None) -> dict[str, Any]:
+def vue_message(boite: Boite, ligne: LigneMessage, contenu: dict[str, Any] | None = None) -> dict[str, Any]:
     """The message as a reader sees it; ``contenu`` already cut (``livrable``), else whole."""
     if contenu is None:
-        contenu = json.loads(services.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
+        contenu = json.loads(boite.coffre.dechiffrer(ligne.contenu, ligne.id.encode("ascii")))
     return {
         "id": ligne.id,
         "flux": ligne.flux,
@@ -101,34 +118,34 @@ class PageBoite:
 
 
 def lire_boite(
-    services: Services, connexion: Connection, appelant: Appelant, curseur: str | None, limite: int
+    boite: Boite, connexion: Connection, appelant: Appelant, curseur: str | None, limite: int
 ) -> PageBoite:
     apres = lire_curseur(curseur)
     # Flux the key's profile may not read (e.g. fraud signals for a non-fraud key) stay out of
     # its listing, and wait there for a key of the right profile.
     profil = appelant.cle.profil
-    masques = masques_en_boite(services.conventions, appelant.organisme, profil)
+    masques = masques_en_boite(boite.conventions, appelant.organisme, profil)
     lignes = messages.page_boite(connexion, appelant.organisme.code, apres, limite + 1, exclure=masques)
     suivante = lignes[limite].seq if len(lignes) > limite else None
     page = lignes[:limite]
     vues = []
     for ligne in page:
-        part = livrable(services, ligne, profil)
+        part = livrable(boite, ligne, profil)
         if not part.visible:
             continue
-        vues.append(vue_message(services, ligne, part.contenu))
-        services.journal.ecrire(
-            connexion, _with_nir(_decision(services, appelant, ligne, "consulte", part.retenu), ligne)
+        vues.append(vue_message(boite, ligne, part.contenu))
+        boite.journal.ecrire(
+            connexion, _with_nir(_decision(boite, appelant, ligne, "consulte", part.retenu), ligne)
         )
     # The cursor points after the last message handed out, so a consumer that acknowledges as it
     # goes and one that does not both see every message exactly once per pass.
     return PageBoite(vues, curseur_texte(page[-1].seq) if suivante is not None else None)
 
 
-def _lisible(services: Services, appelant: Appelant, ligne: LigneMessage) -> bool:
+def _lisible(boite: Boite, appelant: Appelant, ligne: LigneMessage) -> bool:
     return lisible_par(
-        services.conventions,
-        services.annuaire.actuel().organismes,
+        boite.conventions,
+        boite.annuaire.actuel().organismes,
         convention=ligne.convention,
         flux=ligne.flux,
         emetteur=ligne.emetteur,
@@ -141,15 +158,15 @@ def _with_nir(decision: Decision, ligne: LigneMessage) -> Decision:
     return Decision(**{**decision.__dict__, "nir_index": ligne.nir_index})
 
 
-def acquitter(services: Services, connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
-    instant = services.horloge()
+def acquitter(boite: Boite, connexion: Connection, appelant: Appelant, message_id: str) -> dict[str, Any]:
+    instant = boite.horloge()
     ligne = messages.lire(connexion, message_id)
-    if ligne is None or ligne.destinataire != appelant.organisme.code or not _lisible(services, appelant, ligne):
+    if ligne is None or ligne.destinataire != appelant.organisme.code or not _lisible(boite, appelant, ligne):
         # A key that may not read it (profile) may not take it out of the inbox of those who may.
         raise Introuvable("message_inconnu", f"aucun message {citer(message_id)} n'est adressé à {appelant.organisme.code}")
     premier = messages.acquitter(connexion, message_id, appelant.organisme.code, instant, appelant.agent)
     if premier:
-        index = services.journal.ecrire(connexion, _with_nir(_decision(services, appelant, ligne, "acquitte"), ligne))
+        index = boite.journal.ecrire(connexion, _with_nir(_decision(boite, appelant, ligne, "acquitte"), ligne))
         return {
             "id": message_id,
             "statut": messages.ACQUITTE,

@@ -72,7 +72,8 @@ def relancer_commande(
             raise typer.Exit(code=1)
         for message_id in ids:
             try:
-                vue = relancer(services, connexion, message_id, par=f"operateur:{operateur}")
+                vue = relancer(connexion, message_id, journal=services.journal, horloge=services.horloge,
+                               par=f"operateur:{operateur}")
             except Refus as refus:
                 typer.secho(f"{message_id}: {refus.detail}", fg=typer.colors.RED, err=True)
                 raise typer.Exit(code=1) from refus

@@ -4,13 +4,16 @@ and re-created when the organisme's connector settings change."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from connecteurs.base import Connecteur, ContexteConnecteur
 from connecteurs.erreurs import ErreurConnecteur
 from connecteurs.registre import creer_connecteur
 from passerelle.annuaire.modeles import Organisme
+from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.client.signeur import SigneurPasserelle
-from passerelle.services import Services
+from passerelle.secrets_deploiement import SecretsDeploiement
 
 
 class ConnecteurIndisponible(Exception):
@@ -18,8 +21,13 @@ class ConnecteurIndisponible(Exception):
 
 
 class Connecteurs:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, secrets: SecretsDeploiement, horloge: Callable[[], datetime],
+                 catalogue: Mapping[str, DefinitionFlux]) -> None:
+        """``secrets``: the gateway's signing key handed to connectors that sign; ``catalogue``:
+        the flux models they parse acknowledgement files with."""
+        self._secrets = secrets
+        self._horloge = horloge
+        self._modeles = {nom: d.modele for nom, d in catalogue.items()}
         self._instances: dict[str, tuple[str, Connecteur]] = {}
         self._a_fermer: list[Connecteur] = []
 
@@ -32,7 +40,7 @@ class Connecteurs:
         deja = self._instances.get(organisme.code)
         if deja is not None and deja[0] == empreinte:
             return deja[1]
-        secrets = self._services.secrets
+        secrets = self._secrets
         try:
             connecteur = creer_connecteur(
                 organisme.connecteur,
@@ -41,9 +49,9 @@ class Connecteurs:
                     parametres=dict(organisme.connecteur_parametres),
                     cle_passerelle=secrets.cle_signature,
                     keyid_passerelle=secrets.signature_active,
-                    horloge=self._services.horloge,
-                    modeles={nom: d.modele for nom, d in self._services.catalogue.items()},
-                    signeur=SigneurPasserelle(secrets.cle_signature, secrets.signature_active, self._services.horloge),
+                    horloge=self._horloge,
+                    modeles=dict(self._modeles),
+                    signeur=SigneurPasserelle(secrets.cle_signature, secrets.signature_active, self._horloge),
                 ),
             )
         except ErreurConnecteur as exc:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
+from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.catalogue.dossiers import EXPIRE, Dossier, Evenement, evenements_dus
 from passerelle.acheminement.remise import enregistrer_message
-from passerelle.journal.ecriture import Decision, horodatage_texte
-from passerelle.services import Services
+from passerelle.annuaire.chargement import SourceAnnuaire
+from passerelle.catalogue.dossiers import EXPIRE, Dossier, Evenement, evenements_dus
+from passerelle.journal.ecriture import Decision, Journal, horodatage_texte
 from passerelle.stockage import dossiers as stockage_dossiers
+from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.chiffrement import Coffre
 
 journal_technique = structlog.get_logger("passerelle.echeances")
 FLUX_AVIS = "avis-echeance"
@@ -27,9 +32,25 @@ CONSEQUENCES = {
 }
 
 
-def _avis(services: Services, connexion, evenement: Evenement, instant: datetime) -> None:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Echeancier:
+    """What the deadline worker uses: the database and its write lock, the clock, the journal,
+    the at-rest keys and the directory (notices are messages to both parties), the key id the
+    gateway's own messages carry, and the pause between empty rounds (seconds)."""
+
+    moteur: Engine
+    ecriture: VerrouEcriture
+    horloge: Callable[[], datetime]
+    journal: Journal
+    coffre: Coffre
+    annuaire: SourceAnnuaire
+    keyid: str
+    intervalle: float
+
+
+def _avis(echeancier: Echeancier, connexion: Connection, evenement: Evenement, instant: datetime) -> None:
     dossier: Dossier = evenement.dossier
-    index = services.journal.ecrire(
+    index = echeancier.journal.ecrire(
         connexion,
         Decision(
             decision=evenement.nature,
@@ -43,7 +64,7 @@ def _avis(services: Services, connexion, evenement: Evenement, instant: datetime
             details={"demandeur": dossier.demandeur, "echeance": horodatage_texte(dossier.echeance)},
         ),
     )
-    annuaire = services.annuaire.actuel()
+    annuaire = echeancier.annuaire.actuel()
     donnees = {
         "evenement": evenement.nature,
         "demande": dossier.demande_id,
@@ -61,13 +82,13 @@ def _avis(services: Services, connexion, evenement: Evenement, instant: datetime
             journal_technique.error("avis_sans_destinataire", organisme=partie)
             continue
         enregistrer_message(
-            services,
+            echeancier.coffre,
             connexion,
             message_id=str(uuid.uuid4()),
             flux=FLUX_AVIS,
             emetteur=EMETTEUR_PASSERELLE,
             destinataire=organisme,
-            keyid=services.secrets.signature_active,
+            keyid=echeancier.keyid,
             agent=EMETTEUR_PASSERELLE,
             donnees=donnees,
             empreinte="",
@@ -79,25 +100,25 @@ def _avis(services: Services, connexion, evenement: Evenement, instant: datetime
         )
 
 
-def traiter_echeances(services: Services, limite: int = 500) -> int:
+def traiter_echeances(echeancier: Echeancier, limite: int = 500) -> int:
     """One round: every case with a reminder or deadline due; returns the cases handled."""
-    with services.ecriture, services.moteur.begin() as connexion:
-        instant = services.horloge()
+    with echeancier.ecriture, echeancier.moteur.begin() as connexion:
+        instant = echeancier.horloge()
         dus = stockage_dossiers.a_traiter(connexion, instant, limite)
         for dossier in dus:
             nouveau, evenements = evenements_dus(dossier, instant)
             stockage_dossiers.enregistrer(connexion, nouveau)
             for evenement in evenements:
-                _avis(services, connexion, evenement, instant)
+                _avis(echeancier, connexion, evenement, instant)
     return len(dus)
 
 
-async def echeances_periodiquement(services: Services) -> None:
+async def echeances_periodiquement(echeancier: Echeancier) -> None:
     while True:
         try:
-            traites = await run_in_threadpool(traiter_echeances, services)
+            traites = await run_in_threadpool(traiter_echeances, echeancier)
         except Exception:  # noqa: BLE001 — retried next round
             journal_technique.exception("echeances_en_erreur")
             traites = 0
         if traites == 0:
-            await asyncio.sleep(services.reglages.echeances_intervalle)
+            await asyncio.sleep(echeancier.intervalle)

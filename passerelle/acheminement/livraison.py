@@ -17,16 +17,20 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 import structlog
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from connecteurs.base import Connecteur, MessageALivrer, Remise
 from passerelle.acheminement.connecteurs import Connecteurs, ConnecteurIndisponible
+from passerelle.annuaire.chargement import SourceAnnuaire
 from passerelle.annuaire.modeles import PROFIL_PAR_DEFAUT
+from passerelle.habilitations.conventions import Convention
 from passerelle.habilitations.minimisation import remettre
-from passerelle.journal.ecriture import Decision
-from passerelle.services import Services
+from passerelle.journal.ecriture import Decision, Journal
+from passerelle.reglages import Reglages
 from passerelle.stockage import livraisons, messages
+from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.livraisons import LigneLivraison
 
 journal_technique = structlog.get_logger("passerelle.livraison")
@@ -46,15 +50,31 @@ class PolitiqueReessai:
         return instant + timedelta(seconds=plafond * (0.5 + 0.5 * alea()))
 
 
-def politique(services: Services) -> PolitiqueReessai:
-    r = services.reglages
+@dataclass(frozen=True)
+class Livreur:
+    """What the delivery worker uses: the database and its write lock, the clock, the journal,
+    the at-rest keys (payloads are decrypted to be cut and pushed), the directory and the
+    conventions (minimisation per delivery profile), and its settings (``livraison_*``)."""
+
+    moteur: Engine
+    ecriture: VerrouEcriture
+    horloge: Callable[[], datetime]
+    journal: Journal
+    coffre: Coffre
+    annuaire: SourceAnnuaire
+    conventions: tuple[Convention, ...]
+    reglages: Reglages
+
+
+def politique(livreur: Livreur) -> PolitiqueReessai:
+    r = livreur.reglages
     return PolitiqueReessai(r.livraison_tentatives_max, r.livraison_delai_base, r.livraison_delai_max)
 
 
-def _reserver(services: Services, limite: int) -> list[LigneLivraison]:
-    with services.ecriture, services.moteur.begin() as connexion:
-        bail = timedelta(seconds=services.reglages.livraison_bail)
-        return livraisons.reserver(connexion, services.horloge(), bail, limite)
+def _reserver(livreur: Livreur, limite: int) -> list[LigneLivraison]:
+    with livreur.ecriture, livreur.moteur.begin() as connexion:
+        bail = timedelta(seconds=livreur.reglages.livraison_bail)
+        return livraisons.reserver(connexion, livreur.horloge(), bail, limite)
 
 
 @dataclass(frozen=True)
@@ -67,23 +87,23 @@ class Preparation:
     refus: str | None = None
 
 
-def _charger(services: Services, lignes: Sequence[LigneLivraison]) -> list[MessageALivrer]:
+def _charger(livreur: Livreur, lignes: Sequence[LigneLivraison]) -> list[MessageALivrer]:
     """The messages as their connector receives them (those it may receive)."""
-    return [p.message for p in _preparer(services, lignes) if p.message is not None]
+    return [p.message for p in _preparer(livreur, lignes) if p.message is not None]
 
 
-def _preparer(services: Services, lignes: Sequence[LigneLivraison]) -> list[Preparation]:
-    annuaire = services.annuaire.actuel()
-    with services.moteur.connect() as connexion:
+def _preparer(livreur: Livreur, lignes: Sequence[LigneLivraison]) -> list[Preparation]:
+    annuaire = livreur.annuaire.actuel()
+    with livreur.moteur.connect() as connexion:
         resultat = []
         for ligne in lignes:
             message = messages.lire(connexion, ligne.message_id)
             assert message is not None  # the outbox row was written with it
-            contenu = json.loads(services.coffre.dechiffrer(message.contenu, message.id.encode("ascii")))
+            contenu = json.loads(livreur.coffre.dechiffrer(message.contenu, message.id.encode("ascii")))
             destination = annuaire.organisme(message.destinataire)
             profil = destination.profil_livraison if destination else PROFIL_PAR_DEFAUT
             part = remettre(
-                services.conventions, annuaire.organismes, convention=message.convention, flux=message.flux,
+                livreur.conventions, annuaire.organismes, convention=message.convention, flux=message.flux,
                 emetteur=message.emetteur, destinataire=message.destinataire, profil=profil, contenu=contenu,
             )
             if not part.visible:
@@ -111,16 +131,16 @@ def _preparer(services: Services, lignes: Sequence[LigneLivraison]) -> list[Prep
         return resultat
 
 
-def _journaliser(services: Services, connexion: Connection, ligne: LigneLivraison, decision: str,
+def _journaliser(livreur: Livreur, connexion: Connection, ligne: LigneLivraison, decision: str,
                  code: str | None, details: dict[str, object]) -> None:
     message = messages.lire(connexion, ligne.message_id)
     assert message is not None
-    services.journal.ecrire(
+    livreur.journal.ecrire(
         connexion,
         Decision(
             decision=decision,
             code=code,
-            horodatage=services.horloge(),
+            horodatage=livreur.horloge(),
             flux=message.flux,
             message=message.id,
             destinataire=message.destinataire,
@@ -132,16 +152,16 @@ def _journaliser(services: Services, connexion: Connection, ligne: LigneLivraiso
 
 
 def noter_remises(
-    services: Services,
+    livreur: Livreur,
     lignes: Sequence[LigneLivraison],
     remises: Sequence[Remise],
     retenus: Mapping[str, dict[str, object]] | None = None,
 ) -> None:
     """Record each outcome in one transaction: delivered, retry later, or dead letter.
     ``retenus``: per message id, what minimisation withheld (journaled with the delivery)."""
-    regle = politique(services)
-    with services.ecriture, services.moteur.begin() as connexion:
-        instant = services.horloge()
+    regle = politique(livreur)
+    with livreur.ecriture, livreur.moteur.begin() as connexion:
+        instant = livreur.horloge()
         for ligne, remise in zip(lignes, remises, strict=True):
             if remise.livre:
                 if not livraisons.noter_livree(connexion, ligne.message_id, instant, remise.accuse, ligne.tentatives):
@@ -149,7 +169,7 @@ def noter_remises(
                     continue  # its lease ran out and another worker took it: that one records it
                 messages.noter_livre(connexion, ligne.message_id)
                 retenu = (retenus or {}).get(ligne.message_id)
-                _journaliser(services, connexion, ligne, "livre", None,
+                _journaliser(livreur, connexion, ligne, "livre", None,
                              {**({"accuse": remise.accuse} if remise.accuse else {}), **({"retenu": retenu} if retenu else {})})
                 continue
             prochaine = None if remise.definitif else regle.prochaine(ligne.tentatives, instant)
@@ -160,10 +180,10 @@ def noter_remises(
                 journal_technique.info("livraison_reprise_ailleurs", connecteur=ligne.connecteur)
                 continue
             if statut == livraisons.MORTE:
-                _journaliser(services, connexion, ligne, "mort", "livraison_abandonnee", {"erreur": remise.detail})
+                _journaliser(livreur, connexion, ligne, "mort", "livraison_abandonnee", {"erreur": remise.detail})
             else:
                 assert prochaine is not None
-                _journaliser(services, connexion, ligne, "echec_livraison", "livraison_echouee",
+                _journaliser(livreur, connexion, ligne, "echec_livraison", "livraison_echouee",
                              {"erreur": remise.detail, "prochaine_tentative": prochaine.isoformat()})
 
 
@@ -178,10 +198,10 @@ async def _livrer_au_connecteur(connecteur: Connecteur, lot: Sequence[MessageALi
     return list(remises)
 
 
-async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
+async def livrer_une_fois(livreur: Livreur, connecteurs: Connecteurs) -> int:
     """One round: claim what is due, deliver per destination, record. Returns the rows handled."""
-    reservees = await run_in_threadpool(_reserver, services, services.reglages.livraison_lot)
-    annuaire = services.annuaire.actuel()
+    reservees = await run_in_threadpool(_reserver, livreur, livreur.reglages.livraison_lot)
+    annuaire = livreur.annuaire.actuel()
     for destinataire, groupe in groupby(sorted(reservees, key=lambda l: l.destinataire), key=lambda l: l.destinataire):
         lignes = list(groupe)
         organisme = annuaire.organisme(destinataire)
@@ -190,12 +210,12 @@ async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
                 raise ConnecteurIndisponible(f"{destinataire} n'est plus dans l'annuaire")
             connecteur = connecteurs.pour(organisme)
         except ConnecteurIndisponible as exc:
-            await run_in_threadpool(noter_remises, services, lignes, [Remise(livre=False, detail=str(exc))] * len(lignes))
+            await run_in_threadpool(noter_remises, livreur, lignes, [Remise(livre=False, detail=str(exc))] * len(lignes))
             continue
-        preparees = await run_in_threadpool(_preparer, services, lignes)
+        preparees = await run_in_threadpool(_preparer, livreur, lignes)
         refusees = [(ligne, p) for ligne, p in zip(lignes, preparees, strict=True) if p.message is None]
         if refusees:  # never pushed to a system whose profile may not receive them: visibly dead
-            await run_in_threadpool(noter_remises, services, [ligne for ligne, _ in refusees],
+            await run_in_threadpool(noter_remises, livreur, [ligne for ligne, _ in refusees],
                                     [Remise(livre=False, definitif=True, detail=p.refus or "") for _, p in refusees])
         gardees = [(ligne, p) for ligne, p in zip(lignes, preparees, strict=True) if p.message is not None]
         lignes = [ligne for ligne, _ in gardees]
@@ -205,15 +225,15 @@ async def livrer_une_fois(services: Services, connecteurs: Connecteurs) -> int:
         for debut in range(0, len(lignes), taille):
             lot_lignes, lot = lignes[debut : debut + taille], a_livrer[debut : debut + taille]
             remises = await _livrer_au_connecteur(connecteur, lot)
-            await run_in_threadpool(noter_remises, services, lot_lignes, remises, retenus)
+            await run_in_threadpool(noter_remises, livreur, lot_lignes, remises, retenus)
     return len(reservees)
 
 
-def noter_accuses(services: Services, organisme: str, accuses: Sequence[tuple[str, str, str]]) -> int:
+def noter_accuses(livreur: Livreur, organisme: str, accuses: Sequence[tuple[str, str, str]]) -> int:
     """Apply a caisse's acknowledgement files; idempotent, as files may be read twice."""
     appliques = 0
-    with services.ecriture, services.moteur.begin() as connexion:
-        instant = services.horloge()
+    with livreur.ecriture, livreur.moteur.begin() as connexion:
+        instant = livreur.horloge()
         for message_id, statut, detail in accuses:
             message = messages.lire(connexion, message_id)
             if message is None or message.destinataire != organisme:
@@ -227,7 +247,7 @@ def noter_accuses(services: Services, organisme: str, accuses: Sequence[tuple[st
                 if not messages.noter_rejete(connexion, message_id):
                     continue
                 decision, code = "rejete_par_destinataire", "rejete_par_destinataire"
-            services.journal.ecrire(connexion, Decision(
+            livreur.journal.ecrire(connexion, Decision(
                 decision=decision, code=code, horodatage=instant, flux=message.flux, message=message_id,
                 organisme=organisme, destinataire=organisme, agent=f"accuse-fichier:{organisme}",
                 nir_index=message.nir_index, empreinte=message.empreinte,
@@ -237,10 +257,10 @@ def noter_accuses(services: Services, organisme: str, accuses: Sequence[tuple[st
     return appliques
 
 
-async def relever_accuses(services: Services, connecteurs: Connecteurs) -> int:
+async def relever_accuses(livreur: Livreur, connecteurs: Connecteurs) -> int:
     """Read back the acknowledgement files of every destination whose connector has them."""
     total = 0
-    for organisme in services.annuaire.actuel().organismes.values():
+    for organisme in livreur.annuaire.actuel().organismes.values():
         if organisme.connecteur == "boite":
             continue
         try:
@@ -256,22 +276,22 @@ async def relever_accuses(services: Services, connecteurs: Connecteurs) -> int:
             journal_technique.warning("accuses_illisibles", organisme=organisme.code)
             continue
         if accuses:
-            total += await run_in_threadpool(noter_accuses, services, organisme.code, [tuple(a) for a in accuses])
+            total += await run_in_threadpool(noter_accuses, livreur, organisme.code, [tuple(a) for a in accuses])
     return total
 
 
-async def livrer_periodiquement(services: Services, connecteurs: Connecteurs) -> None:
+async def livrer_periodiquement(livreur: Livreur, connecteurs: Connecteurs) -> None:
     """The worker loop of a server process; several replicas may run it at once."""
     dernier_releve = 0.0
     boucle = asyncio.get_running_loop()
     while True:
         try:
-            traitees = await livrer_une_fois(services, connecteurs)
-            if boucle.time() - dernier_releve >= services.reglages.accuses_intervalle:
+            traitees = await livrer_une_fois(livreur, connecteurs)
+            if boucle.time() - dernier_releve >= livreur.reglages.accuses_intervalle:
                 dernier_releve = boucle.time()
-                await relever_accuses(services, connecteurs)
+                await relever_accuses(livreur, connecteurs)
         except Exception:  # noqa: BLE001 — the database may be briefly away; try again
             journal_technique.exception("livraison_cycle_en_erreur")
             traitees = 0
         if traitees == 0:
-            await asyncio.sleep(services.reglages.livraison_intervalle)
+            await asyncio.sleep(livreur.reglages.livraison_intervalle)

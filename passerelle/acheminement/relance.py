@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Conflit, Introuvable, citer
-from passerelle.journal.ecriture import Decision, horodatage_texte
-from passerelle.services import Services
+from passerelle.journal.ecriture import Decision, Journal, horodatage_texte
 from passerelle.stockage import livraisons, messages
 from passerelle.stockage.livraisons import LigneLivraison
 
@@ -27,18 +28,18 @@ def vue_livraison(ligne: LigneLivraison) -> dict[str, Any]:
     }
 
 
-def relancer(services: Services, connexion: Connection, message_id: str, *, par: str, destinataire: str | None = None,
-             agent: str | None = None, keyid: str | None = None) -> dict[str, Any]:
+def relancer(connexion: Connection, message_id: str, *, journal: Journal, horloge: Callable[[], datetime], par: str,
+             destinataire: str | None = None, agent: str | None = None, keyid: str | None = None) -> dict[str, Any]:
     """Re-drive one dead delivery; ``destinataire`` restricts it to that organisme's own."""
     ligne = livraisons.lire(connexion, message_id)
     if ligne is None or (destinataire is not None and ligne.destinataire != destinataire):
         raise Introuvable("livraison_inconnue", f"aucune livraison du message {citer(message_id)} n'est visible ici")
-    instant = services.horloge()
+    instant = horloge()
     if not livraisons.relancer(connexion, message_id, instant):
         raise Conflit("livraison_non_morte", f"la livraison de {message_id} est « {ligne.statut} »: seule une livraison abandonnée se relance")
     message = messages.lire(connexion, message_id)
     assert message is not None
-    services.journal.ecrire(
+    journal.ecrire(
         connexion,
         Decision(
             decision="relance",

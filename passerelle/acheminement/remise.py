@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from passerelle.annuaire.modeles import Organisme
-from passerelle.services import Services
 from passerelle.stockage import livraisons, messages
+from passerelle.stockage.chiffrement import Coffre
 
 
 def enregistrer_message(
-    services: Services,
+    coffre: Coffre,
     connexion: Connection,
     *,
     message_id: str,
@@ -55,7 +55,7 @@ def enregistrer_message(
             statut=messages.RECU,
             acquitte_le=None,
             acquitte_par=None,
-            contenu=services.coffre.chiffrer(contenu, message_id.encode("ascii")),
+            contenu=coffre.chiffrer(contenu, message_id.encode("ascii")),
             journal_index=journal_index,
             regles_version=regles_version,
             remise=destinataire.connecteur,

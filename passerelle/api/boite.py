@@ -17,6 +17,10 @@ from passerelle.signature.authentification import Appelant
 router = APIRouter(tags=["boîte"])
 
 
+def _boite(services: Services) -> boite.Boite:
+    return boite.Boite(services.coffre, services.journal, services.horloge, services.conventions, services.annuaire)
+
+
 @router.get(
     "/v1/boite",
     summary="Lire sa boîte: messages adressés et non acquittés, du plus ancien au plus récent",
@@ -27,7 +31,7 @@ async def lire(
     limite: int = Query(default=50, ge=1, le=100),
 ) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
-        page = boite.lire_boite(services, connexion, appelant, curseur, min(limite, services.reglages.boite_limite_max))
+        page = boite.lire_boite(_boite(services), connexion, appelant, curseur, min(limite, services.reglages.boite_limite_max))
         return {"messages": page.messages, "curseur_suivant": page.curseur_suivant}
 
     return await executer_authentifie(request, "boite", travail)
@@ -40,7 +44,7 @@ async def lire(
 async def acquitter(message_id: str, request: Request) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
         trace.message = message_id[:36]
-        return boite.acquitter(services, connexion, appelant, message_id)
+        return boite.acquitter(_boite(services), connexion, appelant, message_id)
 
     return await executer_authentifie(request, "acquittement", travail)
 

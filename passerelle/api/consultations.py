@@ -49,7 +49,8 @@ def connecteurs_de(request: Request) -> Connecteurs:
     """The application's connectors (built by the lifespan), shared with the delivery worker."""
     connecteurs = getattr(request.app.state, "connecteurs", None)
     if connecteurs is None:
-        connecteurs = request.app.state.connecteurs = Connecteurs(request.app.state.services)
+        s = request.app.state.services
+        connecteurs = request.app.state.connecteurs = Connecteurs(s.secrets, s.horloge, s.catalogue)
     return connecteurs
 
 

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from passerelle.api.fournisseurs import Transaction, temoin_auditeurs, transaction
 from passerelle.auditeurs.acces import TemoinAuditeurs, auditeur_depuis_requete, est_requete_auditeur
 from passerelle.auditeurs.comptes import Auditeur
+from passerelle.catalogue.nir import normaliser_nir
 from passerelle.auditeurs.consultation import (
     lire_entree_pour,
     page_json,
@@ -103,7 +104,7 @@ async def rechercher_entrees(
     def travail(connexion: Connection, auditeur: Auditeur, trace: Trace) -> bytes:
         choisis = criteres(
             temoin.journal, nir=nir, nir_index=nir_index, organisme=organisme, agent=agent, robot=robot,
-            flux=flux, decision=decision, message=message, du=du, au=au,
+            flux=flux, decision=decision, message=message, du=du, au=au, normaliser_nir=normaliser_nir,
         )
         page = rechercher_pour(
             temoin, connexion, auditeur, choisis, canal="api", ordre=ordre, curseur=curseur, limite=limite

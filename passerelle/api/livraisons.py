@@ -42,7 +42,7 @@ async def lister(
 async def relance(message_id: str, request: Request) -> JSONResponse:
     def travail(services: Services, connexion: Connection, appelant: Appelant, trace: Trace) -> dict[str, Any]:
         trace.message = message_id[:36]
-        return relancer(services, connexion, message_id, par="organisme", destinataire=appelant.organisme.code,
+        return relancer(connexion, message_id, journal=services.journal, horloge=services.horloge, par="organisme", destinataire=appelant.organisme.code,
                         agent=appelant.agent, keyid=appelant.cle.keyid)
 
     return await executer_authentifie(request, "relance", travail)

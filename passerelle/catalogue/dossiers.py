@@ -12,41 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from passerelle.erreurs import Conflit
+from passerelle.stockage.dossiers import EN_RETARD, EXPIRE, OUVERT, REPONDU, Dossier
 
-OUVERT = "ouvert"
-EN_RETARD = "en_retard"
-REPONDU = "repondu"
-EXPIRE = "expire"
+# The case as stored and its statuses are storage's (stockage/dossiers.py); the rules are here.
 
-
-@dataclass(frozen=True)
-class Dossier:
-    demande_id: str
-    flux_demande: str
-    flux_reponse: str
-    demandeur: str
-    repondant: str
-    convention: str
-    ouvert_le: datetime
-    echeance: datetime
-    a_echeance: str  # en_retard | expire
-    rappels: tuple[datetime, ...]  # instants of the reminders, in order
-    rappels_envoyes: int
-    statut: str
-    nir_index: str | None = None
-    reponse_id: str | None = None
-    repondu_le: datetime | None = None
-    repondu_en_retard: bool = False
-    nir_cle: str | None = None  # the blind-index key of nir_index
-
-    @property
-    def prochain_evenement(self) -> datetime | None:
-        """When the deadline worker must next look at this case (None: never again)."""
-        if self.statut == OUVERT:
-            if self.rappels_envoyes < len(self.rappels):
-                return min(self.rappels[self.rappels_envoyes], self.echeance)
-            return self.echeance
-        return None
+__all__ = ["EN_RETARD", "EXPIRE", "OUVERT", "REPONDU", "Dossier", "Evenement", "evenements_dus", "ouvrir", "repondre"]
 
 
 def ouvrir(

@@ -22,6 +22,7 @@ from passerelle.auditeurs.consultation import (
     exporter_pour,
     rechercher_pour,
 )
+from passerelle.catalogue.nir import normaliser_nir
 from passerelle.catalogue.texte import faute_texte
 from passerelle.console.dates import lire as lire_date
 from passerelle.console.pages import (
@@ -94,6 +95,7 @@ def _criteres(journal: Journal, formulaire: FormData) -> tuple[Criteres, dict[st
         message=valeurs["message"] or None,
         du=du,
         au=au,
+        normaliser_nir=normaliser_nir,
     )
     return choisis, valeurs
 
@@ -202,6 +204,7 @@ async def chronologie_personne(request: Request, console: Console = Depends(cons
             nir=_texte(formulaire, "nir", 32) or None,
             nir_index=_texte(formulaire, "nir_index", LONGUEUR_INDEXES) or None,
             message=_texte(formulaire, "message", 36) or None,
+            normaliser_nir=normaliser_nir,
         )
         if c.nir_index is None and c.message is None:
             raise Refus(code="criteres_invalides", detail="une chronologie porte sur une personne ou un message")

@@ -47,6 +47,12 @@ def services_pour(fichier: Optional[Path], base: Optional[str], config: Optional
         _erreur(f"passerelle inutilisable: {exc}")
 
 
+def _rotation(services, lot: int):  # type: ignore[no-untyped-def]
+    from passerelle.cycle_cles.rotation import Rotation
+
+    return Rotation(services.moteur, services.ecriture, services.horloge, services.journal, services.coffre, lot)
+
+
 def _maintenant():  # type: ignore[no-untyped-def]
     from passerelle.services import horloge_systeme
 
@@ -179,7 +185,7 @@ def rechiffrer(
 
     services = services_pour(secrets, base, config, developpement)
     try:
-        bilan = passe(services, lot=lot)
+        bilan = passe(_rotation(services, lot), lot=lot)
     finally:
         services.moteur.dispose()
     avant = ", ".join(f"{n} sous {k}" for k, n in sorted(bilan.par_cle.items())) or "aucun"
@@ -203,7 +209,7 @@ def reindexer(
 
     services = services_pour(secrets, base, config, developpement)
     try:
-        bilan = passe(services, lot=lot)
+        bilan = passe(_rotation(services, lot), lot=lot)
         with services.moteur.connect() as connexion:
             reste = restants(connexion, services.journal.cle_index_active)
     finally:

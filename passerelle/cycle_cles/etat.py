@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from passerelle.cycle_cles.reindexation import cle_de
-from passerelle.secrets_deploiement import SecretsDeploiement
-from passerelle.stockage.tables import dossiers, messages
+from passerelle.secrets_deploiement import INDEX_INITIALE, SecretsDeploiement
+from passerelle.stockage import cles_donnees
 
 
 @dataclass(frozen=True)
@@ -29,30 +27,13 @@ class UsageIndex:
 
 
 def usage_chiffrement(connexion: Connection) -> dict[str, UsageChiffrement]:
-    rows = connexion.execute(
-        sa.select(messages.c.cle_chiffrement, sa.func.count(),
-                  sa.func.sum(sa.case((messages.c.cle_donnees.is_(None), 1), else_=0)))
-        .where(messages.c.purge_le.is_(None)).group_by(messages.c.cle_chiffrement)
-    )
-    return {cle: UsageChiffrement(cle, n, int(sans or 0)) for cle, n, sans in rows}
+    return {cle: UsageChiffrement(cle, n, sans) for cle, n, sans in cles_donnees.usage_chiffrement(connexion)}
 
 
 def usage_index(connexion: Connection) -> dict[str, UsageIndex]:
-    cle = cle_de(messages.c.nir_cle)
-    vivants: dict[str, int] = {}
-    purges: dict[str, int] = {}
-    for ident, purge, n in connexion.execute(
-        sa.select(cle, messages.c.purge_le.is_not(None), sa.func.count())
-        .where(messages.c.nir_index.is_not(None)).group_by(cle, messages.c.purge_le.is_not(None))
-    ):
-        cible = purges if purge else vivants
-        cible[ident] = cible.get(ident, 0) + n
-    cle_d = cle_de(dossiers.c.nir_cle)
-    d = dict(connexion.execute(
-        sa.select(cle_d, sa.func.count()).where(dossiers.c.nir_index.is_not(None)).group_by(cle_d)
-    ).all())
-    idents = set(vivants) | set(purges) | set(d)
-    return {i: UsageIndex(i, vivants.get(i, 0), purges.get(i, 0), d.get(i, 0)) for i in idents}
+    u = cles_donnees.usage_index(connexion, INDEX_INITIALE)
+    idents = set(u.messages_vivants) | set(u.messages_purges) | set(u.dossiers)
+    return {i: UsageIndex(i, u.messages_vivants.get(i, 0), u.messages_purges.get(i, 0), u.dossiers.get(i, 0)) for i in idents}
 
 
 def rapport(connexion: Connection, secrets: SecretsDeploiement) -> list[str]:

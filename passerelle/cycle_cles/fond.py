@@ -14,20 +14,20 @@ from starlette.concurrency import run_in_threadpool
 
 from passerelle.cycle_cles.rechiffrement import rechiffrer
 from passerelle.cycle_cles.reindexation import reindexer
-from passerelle.services import Services
+from passerelle.cycle_cles.rotation import Rotation
 
 journal_technique = structlog.get_logger("passerelle.cles")
 ATTENTE_DEPART = 5.0
 REESSAI = 60.0
 
 
-async def rechiffrer_en_fond(services: Services) -> None:
+async def rechiffrer_en_fond(rotation: Rotation, pause: float) -> None:
+    """``pause``: seconds between two transactions (``rotation_pause``)."""
     await asyncio.sleep(ATTENTE_DEPART)
-    pause = services.reglages.rotation_pause
     while True:
         try:
-            chiffrement = await run_in_threadpool(rechiffrer, services, pause=pause)
-            index = await run_in_threadpool(reindexer, services, pause=pause)
+            chiffrement = await run_in_threadpool(rechiffrer, rotation, pause=pause)
+            index = await run_in_threadpool(reindexer, rotation, pause=pause)
         except Exception:  # noqa: BLE001 — the database may be briefly away
             journal_technique.exception("rotation_echec")
             await asyncio.sleep(REESSAI)

@@ -14,12 +14,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
+from passerelle.cycle_cles.rotation import Rotation
 from passerelle.journal.ecriture import Decision
-from passerelle.services import Services
+from passerelle.stockage import cles_donnees
 from passerelle.stockage.chiffrement import Chiffre, CleInconnue
-from passerelle.stockage.tables import messages
 
 
 @dataclass
@@ -31,52 +29,34 @@ class BilanRechiffrement:
     transactions: int = 0
 
 
-def a_rechiffrer(active: str) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        messages.c.purge_le.is_(None),
-        sa.or_(messages.c.cle_chiffrement != active, messages.c.cle_donnees.is_(None)),
-    )
-
-
-def rechiffrer(services: Services, *, lot: int | None = None, pause: float = 0.0,
+def rechiffrer(rotation: Rotation, *, lot: int | None = None, pause: float = 0.0,
                limite: int | None = None) -> BilanRechiffrement:
     """One pass over the messages (or ``limite`` rows at most); returns what it did."""
-    coffre = services.coffre
-    lot = lot or services.reglages.rotation_lot
+    coffre = rotation.coffre
+    lot = lot or rotation.lot
     bilan = BilanRechiffrement()
     apres = 0
     while limite is None or bilan.messages < limite:
         taille = lot if limite is None else min(lot, limite - bilan.messages)
-        with services.ecriture, services.moteur.begin() as connexion:
-            lignes = connexion.execute(
-                sa.select(messages.c.seq, messages.c.id, messages.c.contenu, messages.c.cle_chiffrement,
-                          messages.c.cle_donnees)
-                .where(messages.c.seq > apres, a_rechiffrer(coffre.active))
-                .order_by(messages.c.seq).limit(taille).with_for_update(skip_locked=True)
-            ).all()
+        with rotation.ecriture, rotation.moteur.begin() as connexion:
+            lignes = cles_donnees.a_rechiffrer(connexion, apres, coffre.active, taille)
             faits: Counter[str] = Counter()
             creees = 0
-            for seq, ident, contenu, cle, cle_donnees in lignes:
-                apres = seq
-                ancien = Chiffre(cle, bytes(contenu), bytes(cle_donnees) if cle_donnees is not None else None)
+            for ligne in lignes:
+                apres = ligne.seq
+                ancien = Chiffre(ligne.cle, ligne.contenu, ligne.cle_donnees)
                 try:
-                    neuf = coffre.reenvelopper(ancien, ident.encode("ascii"))
+                    neuf = coffre.reenvelopper(ancien, ligne.id.encode("ascii"))
                 except CleInconnue:
-                    bilan.illisibles[cle] += 1
+                    bilan.illisibles[ligne.cle] += 1
                     continue
-                garde = [messages.c.seq == seq, messages.c.cle_chiffrement == cle, messages.c.purge_le.is_(None)]
-                garde.append(messages.c.cle_donnees.is_(None) if cle_donnees is None else messages.c.cle_donnees.is_not(None))
-                change = connexion.execute(
-                    sa.update(messages).where(*garde)
-                    .values(contenu=neuf.octets, cle_chiffrement=neuf.cle, cle_donnees=neuf.cle_donnees)
-                )
-                if change.rowcount == 1:
-                    faits[cle] += 1
-                    creees += cle_donnees is None
+                if cles_donnees.remplacer_chiffre(connexion, ligne, neuf.octets, neuf.cle, neuf.cle_donnees):
+                    faits[ligne.cle] += 1
+                    creees += ligne.cle_donnees is None
             if faits:
-                services.journal.ecrire(connexion, Decision(
+                rotation.journal.ecrire(connexion, Decision(
                     decision="rechiffrement",
-                    horodatage=services.horloge(),
+                    horodatage=rotation.horloge(),
                     details={
                         "cle": coffre.active,
                         "messages": sum(faits.values()),

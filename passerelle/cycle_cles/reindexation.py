@@ -17,14 +17,13 @@ import json
 import time
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from passerelle.cycle_cles.rotation import Rotation
 from passerelle.journal.ecriture import Decision
 from passerelle.secrets_deploiement import INDEX_INITIALE
-from passerelle.services import Services
-from passerelle.stockage.chiffrement import Chiffre, CleInconnue
-from passerelle.stockage.tables import dossiers, messages
+from passerelle.stockage import cles_donnees
+from passerelle.stockage.chiffrement import Chiffre, CleInconnue, Coffre
 
 
 @dataclass
@@ -37,56 +36,29 @@ class BilanReindexation:
     transactions: int = 0
 
 
-def cle_de(colonne: sa.ColumnElement[str | None]) -> sa.ColumnElement[str]:
-    return sa.func.coalesce(colonne, INDEX_INITIALE)
-
-
-def a_reindexer(active: str) -> sa.ColumnElement[bool]:
-    return sa.and_(messages.c.purge_le.is_(None), messages.c.nir_index.is_not(None), cle_de(messages.c.nir_cle) != active)
-
-
-def _nir(services: Services, ident: str, chiffre: Chiffre) -> str | None:
-    donnees = json.loads(services.coffre.dechiffrer(chiffre, ident.encode("ascii")))
+def _nir(coffre: Coffre, ident: str, chiffre: Chiffre) -> str | None:
+    donnees = json.loads(coffre.dechiffrer(chiffre, ident.encode("ascii")))
     nir = donnees.get("nir_assure") if isinstance(donnees, dict) else None
     return nir if isinstance(nir, str) and nir.strip() else None
 
 
-def _suivre(connexion: Connection, demande_id: str, ancien: str, neuf: str, active: str) -> tuple[int, int]:
-    """The case of a re-indexed request and the messages about it under its old index."""
-    dossiers_faits = connexion.execute(
-        sa.update(dossiers).where(dossiers.c.demande_id == demande_id, dossiers.c.nir_index == ancien)
-        .values(nir_index=neuf, nir_cle=active)
-    ).rowcount
-    suites = connexion.execute(
-        sa.update(messages).where(messages.c.en_reponse_a == demande_id, messages.c.nir_index == ancien,
-                                  messages.c.purge_le.is_(None))
-        .values(nir_index=neuf, nir_cle=active)
-    ).rowcount
-    return dossiers_faits, suites
-
-
-def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0) -> BilanReindexation:
-    journal = services.journal
+def reindexer(rotation: Rotation, *, lot: int | None = None, pause: float = 0.0) -> BilanReindexation:
+    journal = rotation.journal
     active = journal.cle_index_active
     connues = set(journal.cles_index)
-    lot = lot or services.reglages.rotation_lot
+    lot = lot or rotation.lot
     bilan = BilanReindexation()
     apres = 0
     while True:
-        with services.ecriture, services.moteur.begin() as connexion:
-            lignes = connexion.execute(
-                sa.select(messages.c.seq, messages.c.id, messages.c.contenu, messages.c.cle_chiffrement,
-                          messages.c.cle_donnees, messages.c.nir_index, messages.c.nir_cle, messages.c.en_reponse_a)
-                .where(messages.c.seq > apres, a_reindexer(active))
-                .order_by(messages.c.seq).limit(lot).with_for_update(skip_locked=True)
-            ).all()
+        with rotation.ecriture, rotation.moteur.begin() as connexion:
+            lignes = cles_donnees.a_reindexer(connexion, apres, active, INDEX_INITIALE, lot)
             n_messages = n_dossiers = 0
-            for seq, ident, contenu, cle, cle_donnees, ancien, ancienne_cle, repond_a in lignes:
-                apres = seq
-                ancienne_cle = ancienne_cle or INDEX_INITIALE
-                chiffre = Chiffre(cle, bytes(contenu), bytes(cle_donnees) if cle_donnees is not None else None)
+            for ligne in lignes:
+                apres, ident, ancien, repond_a = ligne.seq, ligne.id, ligne.nir_index, ligne.en_reponse_a
+                ancienne_cle = ligne.nir_cle or INDEX_INITIALE
+                chiffre = Chiffre(ligne.cle_chiffrement, ligne.contenu, ligne.cle_donnees)
                 try:
-                    nir = _nir(services, ident, chiffre)
+                    nir = _nir(rotation.coffre, ident, chiffre)
                 except CleInconnue:
                     bilan.illisibles += 1
                     continue
@@ -97,24 +69,17 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
                     bilan.incoherents += 1
                     continue
                 neuf = journal.index_nir(nir)
-                change = connexion.execute(
-                    sa.update(messages).where(messages.c.seq == seq, messages.c.nir_index == ancien)
-                    .values(nir_index=neuf, nir_cle=active)
-                ).rowcount
-                if change == 1:
+                if cles_donnees.reindexer_message(connexion, ligne.seq, ancien, neuf, active) == 1:
                     n_messages += 1
-                    d, s = _suivre(connexion, ident, ancien, neuf, active)
+                    d, s = cles_donnees.reindexer_suites(connexion, ident, ancien, neuf, active)
                     n_dossiers += d
                     n_messages += s
                     if repond_a is not None:  # the case it answers, whose request may be purged
-                        n_dossiers += connexion.execute(
-                            sa.update(dossiers).where(dossiers.c.demande_id == repond_a, dossiers.c.nir_index == ancien)
-                            .values(nir_index=neuf, nir_cle=active)
-                        ).rowcount
+                        n_dossiers += cles_donnees.reindexer_dossier(connexion, repond_a, ancien, neuf, active)
             if n_messages or n_dossiers:
-                services.journal.ecrire(connexion, Decision(
+                rotation.journal.ecrire(connexion, Decision(
                     decision="reindexation",
-                    horodatage=services.horloge(),
+                    horodatage=rotation.horloge(),
                     details={"cle": active, "messages": n_messages, "dossiers": n_dossiers, "seq_jusqu_a": apres},
                 ))
                 bilan.transactions += 1
@@ -129,8 +94,4 @@ def reindexer(services: Services, *, lot: int | None = None, pause: float = 0.0)
 
 def restants(connexion: Connection, active: str) -> dict[str, int]:
     """Live messages and cases still under another blind-index key."""
-    m = connexion.execute(sa.select(sa.func.count()).where(a_reindexer(active))).scalar_one()
-    d = connexion.execute(
-        sa.select(sa.func.count()).where(dossiers.c.nir_index.is_not(None), cle_de(dossiers.c.nir_cle) != active)
-    ).scalar_one()
-    return {"messages": m, "dossiers": d}
+    return cles_donnees.restants(connexion, active, INDEX_INITIALE)

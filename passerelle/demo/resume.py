@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from passerelle.stockage.tables import journal, livraisons, lots, messages
+from passerelle.stockage import bilan as stockage_bilan
 
 if TYPE_CHECKING:
     from passerelle.demo.deroulement import Demonstration
@@ -80,8 +80,7 @@ def sceller_et_verifier(url_base: str, config: Path, export: Path, instant: date
         exporter(moteur, export, cles_verification(secrets.cles_signature, secrets.signature_active, origine),
                  origine, instant)
         with moteur.connect() as connexion:
-            entrees = connexion.execute(sa.select(sa.func.count()).select_from(journal)).scalar_one()
-            decisions = dict(connexion.execute(sa.select(journal.c.decision, sa.func.count()).group_by(journal.c.decision)).all())
+            entrees, decisions = stockage_bilan.compter_journal(connexion)
     finally:
         moteur.dispose()
     rapport = verifier_export(export, checkpoints_externes=list(temoins))
@@ -151,13 +150,8 @@ class Resume:
         moteur = sa.create_engine(demo.url_base)
         try:
             with moteur.connect() as c:
-                msgs = c.execute(sa.select(messages.c.id, messages.c.flux, messages.c.emetteur, messages.c.destinataire,
-                                           messages.c.recu_le, messages.c.statut, messages.c.acquitte_le,
-                                           messages.c.en_reponse_a)).all()
-                livs = {r.message_id: r for r in c.execute(sa.select(livraisons)).all()}
-                refus = Counter(code for (code,) in c.execute(sa.select(journal.c.code).where(journal.c.decision == "refuse")))
-                consultes = {m for (m,) in c.execute(sa.select(journal.c.message_id).where(journal.c.decision == "consulte"))}
-                lots_ = c.execute(sa.select(lots)).all()
+                tout = stockage_bilan.lire_tout(c)
+            msgs, livs, refus, consultes, lots_ = tout.messages, tout.livraisons, tout.refus, tout.consultes, tout.lots
         finally:
             moteur.dispose()
         facteur = demo.horloge.facteur

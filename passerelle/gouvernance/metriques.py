@@ -11,33 +11,47 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.engine import Engine
 
-from passerelle.catalogue.dossiers import EN_RETARD, OUVERT
+from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.gouvernance.delais import AXE_ORGANISME, Delais, mesurer
-from passerelle.services import Services
+from passerelle.observabilite import Metriques
+from passerelle.reglages import Reglages
 from passerelle.stockage import dossiers as stockage_dossiers
-from passerelle.stockage.tables import dossiers
 
 journal_technique = structlog.get_logger("passerelle.gouvernance")
 ETIQUETTES = ["organisme", "flux", "mutualisation"]
 
 
-def mutualisations(services: Services) -> dict[str, str]:
+def mutualisations(catalogue: Mapping[str, DefinitionFlux]) -> dict[str, str]:
     """Request flux → mutualised activity, from the register."""
-    return {nom: d.mutualisation for nom, d in services.catalogue.items() if d.mutualisation}
+    return {nom: d.mutualisation for nom, d in catalogue.items() if d.mutualisation}
+
+
+@dataclass(frozen=True)
+class SourceDelais:
+    """Where the gauges are read: the database, the clock, request flux → mutualised activity
+    (``mutualisations``), and the settings read at each scrape: the scan window in days and the
+    cache between scrapes in seconds (``delais_fenetre_jours``, ``delais_cache``)."""
+
+    moteur: Engine
+    horloge: Callable[[], datetime]
+    mutualisations: Mapping[str, str]
+    reglages: Reglages
 
 
 class CollecteurDelais(Collector):
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, source: SourceDelais) -> None:
+        self._source = source
         self._verrou = threading.Lock()
         self._memoire: tuple[float, list[Metric]] | None = None
 
@@ -46,7 +60,7 @@ class CollecteurDelais(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with self._verrou:
-            cache = self._services.reglages.delais_cache
+            cache = self._source.reglages.delais_cache
             if self._memoire is None or time.monotonic() - self._memoire[0] >= cache:
                 self._memoire = (time.monotonic(), self._mesurer())
             yield from self._memoire[1]
@@ -60,28 +74,20 @@ class CollecteurDelais(Collector):
             ok.add_metric([], 0)
             return [ok]
         ok.add_metric([], 1)
-        return [ok, *familles(lignes, en_retard, self._services.reglages.delais_fenetre_jours)]
+        return [ok, *familles(lignes, en_retard, self._source.reglages.delais_fenetre_jours)]
 
     def _lire(self) -> tuple[list[Delais], list[tuple[str, str, int]]]:
-        services = self._services
-        maintenant = services.horloge()
-        with services.moteur.connect() as connexion:
+        source = self._source
+        maintenant = source.horloge()
+        with source.moteur.connect() as connexion:
             recents = stockage_dossiers.lister(
                 connexion,
-                du=maintenant - timedelta(days=services.reglages.delais_fenetre_jours),
+                du=maintenant - timedelta(days=source.reglages.delais_fenetre_jours),
                 au=maintenant + timedelta(days=1),
             )
-            en_retard = connexion.execute(
-                sa.select(dossiers.c.repondant, dossiers.c.flux_demande, sa.func.count())
-                .where(
-                    dossiers.c.repondu_le.is_(None),
-                    dossiers.c.echeance <= maintenant,
-                    dossiers.c.statut.in_((OUVERT, EN_RETARD)),
-                )
-                .group_by(dossiers.c.repondant, dossiers.c.flux_demande)
-            ).all()
-        lignes = [l for l in mesurer(recents, maintenant, mutualisations(services)) if l.axe == AXE_ORGANISME]
-        return lignes, [(r, f, n) for r, f, n in en_retard]
+            en_retard = stockage_dossiers.en_retard_par_repondant(connexion, maintenant)
+        lignes = [l for l in mesurer(recents, maintenant, dict(source.mutualisations)) if l.axe == AXE_ORGANISME]
+        return lignes, en_retard
 
 
 def familles(lignes: list[Delais], en_retard: list[tuple[str, str, int]], fenetre_jours: int) -> list[Metric]:
@@ -119,8 +125,8 @@ def familles(lignes: list[Delais], en_retard: list[tuple[str, str, int]], fenetr
     return [*resultat, retard, fenetre]
 
 
-def installer(services: Services) -> None:
+def installer(metriques: Metriques, source: SourceDelais) -> None:
     """Register the collector once per registry (an application may be built twice in tests)."""
-    if not getattr(services.metriques, "delais_installes", False):
-        services.metriques.registre.register(CollecteurDelais(services))
-        services.metriques.delais_installes = True  # type: ignore[attr-defined]
+    if not getattr(metriques, "delais_installes", False):
+        metriques.registre.register(CollecteurDelais(source))
+        metriques.delais_installes = True  # type: ignore[attr-defined]

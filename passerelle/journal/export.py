@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from passerelle.journal.ecriture import horodatage_texte
@@ -28,7 +27,7 @@ from passerelle.journal.verificateur import (
     FORMAT,
     VERSION,
 )
-from passerelle.stockage.tables import journal, journal_checkpoints, journal_noeuds
+from passerelle.stockage import journal_lecture
 
 __all__ = ["ExportImpossible", "Manifeste", "exporter"]
 
@@ -63,24 +62,15 @@ def _preparer_dossier(dossier: Path) -> None:
 
 def _page(moteur: Engine, debut: int, fin: int) -> tuple[list[bytes], list[bytes]]:
     with moteur.begin() as connexion:
-        entrees = connexion.execute(
-            sa.select(journal.c.index, journal.c.entree)
-            .where(journal.c.index >= debut, journal.c.index < fin)
-            .order_by(journal.c.index)
-        ).all()
-        feuilles = connexion.execute(
-            sa.select(journal_noeuds.c.index, journal_noeuds.c.hash)
-            .where(journal_noeuds.c.niveau == 0, journal_noeuds.c.index >= debut, journal_noeuds.c.index < fin)
-            .order_by(journal_noeuds.c.index)
-        ).all()
+        entrees, feuilles = journal_lecture.page_export(connexion, debut, fin)
     for nom, lignes in (("entrée", entrees), ("feuille", feuilles)):
-        if [int(i) for i, _ in lignes] != list(range(debut, fin)):
+        if [i for i, _ in lignes] != list(range(debut, fin)):
             raise ExportImpossible(f"{nom}s {debut} à {fin - 1} incomplètes dans la base: export interrompu")
-    octets = [bytes(e) for _, e in entrees]
+    octets = [e for _, e in entrees]
     for index, e in zip(range(debut, fin), octets):
         if b"\n" in e:  # RFC 8785 escapes every control character: this is not one of our entries
             raise ExportImpossible(f"l'entrée {index} contient un saut de ligne: ce n'est pas du JSON canonique")
-    return octets, [bytes(h) for _, h in feuilles]
+    return octets, [h for _, h in feuilles]
 
 
 def exporter(
@@ -89,10 +79,7 @@ def exporter(
     """Write the export of everything up to the latest checkpoint into the new ``dossier``."""
     _preparer_dossier(dossier)
     with moteur.begin() as connexion:
-        notes = connexion.execute(
-            sa.select(journal_checkpoints.c.note).order_by(journal_checkpoints.c.taille)
-        ).scalars().all()
-        taille = connexion.execute(sa.select(sa.func.max(journal_checkpoints.c.taille))).scalar() or 0
+        notes, taille = journal_lecture.notes_signees(connexion)
     with open(dossier / FICHIER_CHECKPOINTS, "w", encoding="utf-8", newline="\n") as f:
         f.writelines(json.dumps(note, ensure_ascii=False) + "\n" for note in notes)
     with open(dossier / FICHIER_ENTREES, "wb") as f_entrees, open(dossier / FICHIER_FEUILLES, "wb") as f_feuilles:

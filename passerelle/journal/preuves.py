@@ -13,7 +13,6 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from passerelle.erreurs import Refus
@@ -25,12 +24,8 @@ from passerelle.journal.merkle import (
     noeuds_coherence,
     noeuds_inclusion,
 )
-from passerelle.stockage.tables import (
-    journal,
-    journal_checkpoints,
-    journal_integration,
-    journal_noeuds,
-)
+from passerelle.stockage.journal_lecture import EntreeJournal, dernier_checkpoint, lire_entree, taille_integree
+from passerelle.stockage.journal_lecture import lire_noeuds as _lire_noeuds
 
 __all__ = [
     "EntreeJournal",
@@ -62,49 +57,12 @@ class PreuveCoherence:
     chemin: list[bytes]
 
 
-@dataclass(frozen=True)
-class EntreeJournal:
-    """One stored entry: the exact hashed bytes plus the columns that decide who may read it."""
-
-    index: int
-    octets: bytes
-    organisme: str | None
-    destinataire: str | None
-    flux: str | None
-    message: str | None
-    nir_index: str | None
-
-
 # --------------------------------------------------------------------------- stored nodes
-
-
-_PAR_REQUETE = 64
-_NOEUDS = sa.select(journal_noeuds.c.niveau, journal_noeuds.c.index, journal_noeuds.c.hash).where(
-    sa.or_(
-        *(
-            sa.and_(journal_noeuds.c.niveau == sa.bindparam(f"n{k}"), journal_noeuds.c.index == sa.bindparam(f"i{k}"))
-            for k in range(_PAR_REQUETE)
-        )
-    )
-)
-"""One statement of fixed shape, built and compiled once: an OR of primary-key equalities (SQLite
-scans the table for a row-value IN), unused slots padded with an address that does not exist.
-Building the expression per proof cost more than the query itself."""
 
 
 def lire_noeuds(connexion: Connection, adresses: Iterable[Adresse]) -> dict[tuple[int, int], bytes]:
     """Fetch the given complete subtrees in one round trip (per 64); absent ones are missing."""
-    cles = sorted({(a.niveau, a.index) for a in adresses})
-    stock: dict[tuple[int, int], bytes] = {}
-    for debut in range(0, len(cles), _PAR_REQUETE):
-        morceau = cles[debut : debut + _PAR_REQUETE]
-        morceau += [(-1, -1)] * (_PAR_REQUETE - len(morceau))
-        parametres = {}
-        for k, (niveau, index) in enumerate(morceau):
-            parametres[f"n{k}"], parametres[f"i{k}"] = niveau, index
-        for niveau, index, h in connexion.execute(_NOEUDS, parametres):
-            stock[(niveau, index)] = bytes(h)
-    return stock
+    return _lire_noeuds(connexion, ((a.niveau, a.index) for a in adresses))
 
 
 def lecteur(connexion: Connection, noeuds: Iterable[Noeud]) -> Lecteur:
@@ -118,10 +76,6 @@ def lecteur(connexion: Connection, noeuds: Iterable[Noeud]) -> Lecteur:
             raise LookupError(f"nœud ({niveau}, {index}) absent de journal_noeuds") from None
 
     return lire
-
-
-def taille_integree(connexion: Connection) -> int:
-    return int(connexion.execute(sa.select(journal_integration.c.taille).where(journal_integration.c.id == 1)).scalar_one())
 
 
 # --------------------------------------------------------------------------- proofs
@@ -175,31 +129,3 @@ def inclusion_json(preuve: PreuveInclusion) -> dict[str, object]:
 
 def coherence_json(preuve: PreuveCoherence) -> dict[str, object]:
     return {"de": preuve.de, "a": preuve.a, "chemin": _b64(preuve.chemin)}
-
-
-# --------------------------------------------------------------------------- checkpoints, entries
-
-
-def dernier_checkpoint(connexion: Connection) -> str | None:
-    """The latest signed note, verbatim, or None before the sequencer's first run."""
-    return connexion.execute(
-        sa.select(journal_checkpoints.c.note).order_by(journal_checkpoints.c.taille.desc()).limit(1)
-    ).scalar_one_or_none()
-
-
-def lire_entree(connexion: Connection, index: int) -> EntreeJournal | None:
-    ligne = connexion.execute(
-        sa.select(
-            journal.c.index,
-            journal.c.entree,
-            journal.c.organisme,
-            journal.c.destinataire,
-            journal.c.flux,
-            journal.c.message_id,
-            journal.c.nir_index,
-        ).where(journal.c.index == index)
-    ).first()
-    if ligne is None:
-        return None
-    numero, octets, organisme, destinataire, flux, message, nir_index = ligne  # "index" is also a tuple method
-    return EntreeJournal(int(numero), bytes(octets), organisme, destinataire, flux, message, nir_index)

@@ -19,18 +19,16 @@ import binascii
 import heapq
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from passerelle.catalogue.nir import normaliser_nir
 from passerelle.erreurs import ErreurChamp, Refus
 from passerelle.journal.ecriture import Journal, horodatage_texte
-from passerelle.stockage.tables import journal
+from passerelle.stockage import journal_lecture
 
 Ordre = Literal["desc", "asc"]
 LIMITE_MAX = 200
@@ -108,8 +106,12 @@ def criteres(
     message: str | None = None,
     du: datetime | None = None,
     au: datetime | None = None,
+    normaliser_nir: Callable[[str], str] | None = None,
 ) -> Criteres:
-    """Check raw criteria (every fault listed) and blind-index the NIR server-side."""
+    """Check raw criteria (every fault listed) and blind-index the NIR server-side.
+
+    ``normaliser_nir``: the register's NIR rule (``catalogue.nir.normaliser_nir``: the canonical
+    NIR, or ``ValueError`` saying why it is none), required when ``nir`` is given."""
     erreurs: list[ErreurChamp] = []
 
     def texte(nom: str, valeur: str | None) -> str | None:
@@ -122,6 +124,8 @@ def criteres(
 
     calcules: tuple[str, ...] = ()
     if nir is not None and nir.strip():
+        if normaliser_nir is None:
+            raise TypeError("criteres(nir=...) demande normaliser_nir")
         try:
             calcules = journal_.indexes_nir(normaliser_nir(nir))
         except ValueError as exc:
@@ -182,42 +186,6 @@ def lire_curseur(texte: str | None, ordre: Ordre) -> int | None:
         ) from exc
 
 
-def _filtres_communs(c: Criteres) -> list[sa.ColumnElement[bool]]:
-    filtres: list[sa.ColumnElement[bool]] = []
-    if c.nir_autres:
-        filtres.append(journal.c.nir_index.in_(c.indexes))
-    for colonne, valeur in (
-        (journal.c.nir_index, None if c.nir_autres else c.nir_index),
-        (journal.c.agent, c.agent),
-        (journal.c.robot, c.robot),
-        (journal.c.flux, c.flux),
-        (journal.c.decision, c.decision),
-        (journal.c.message_id, c.message),
-    ):
-        if valeur is not None:
-            filtres.append(colonne == valeur)
-    if c.du is not None:
-        filtres.append(journal.c.horodatage >= c.du)
-    if c.au is not None:
-        filtres.append(journal.c.horodatage < c.au)
-    return filtres
-
-
-def _branches(organisme: str | None, portee: Sequence[str] | None) -> list[sa.ColumnElement[bool]]:
-    """Each branch is one equality per organisme column, so each walks one index in order."""
-    org, dest = journal.c.organisme, journal.c.destinataire
-    if portee is None:
-        return [sa.true()] if organisme is None else [org == organisme, dest == organisme]
-    if organisme is None:
-        return [org == o for o in portee] + [dest == o for o in portee]
-    if organisme in portee:
-        return [org == organisme, dest == organisme]
-    # Outside the scope, X is visible only in exchanges with an organisme of the scope.
-    return [sa.and_(org == organisme, dest == o) for o in portee] + [
-        sa.and_(dest == organisme, org == o) for o in portee
-    ]
-
-
 def rechercher(
     connexion: Connection,
     c: Criteres,
@@ -232,20 +200,14 @@ def rechercher(
         return Page([], None)
     limite = max(1, min(limite, LIMITE_MAX))
     apres = lire_curseur(curseur, ordre)
-    communs = _filtres_communs(c)
-    if apres is not None:
-        communs.append(journal.c.index < apres if ordre == "desc" else journal.c.index > apres)
-    tri = journal.c.index.desc() if ordre == "desc" else journal.c.index.asc()
-    colonnes = (journal.c.index, journal.c.entree, journal.c.organisme, journal.c.destinataire)
-    if c.nir_index is not None or c.message is not None:
-        branches = [sa.or_(*_branches(c.organisme, portee))]  # few rows: one query, OR as a filter
-    else:
-        branches = _branches(c.organisme, portee)
-    lues: dict[int, EntreeLue] = {}
-    for branche in branches:
-        requete = sa.select(*colonnes).where(branche, *communs).order_by(tri).limit(limite + 1)
-        for index, entree, organisme, destinataire in connexion.execute(requete):
-            lues[index] = EntreeLue(index, bytes(entree), organisme, destinataire)
+    filtres = journal_lecture.FiltresJournal(
+        nir_indexes=c.indexes, agent=c.agent, robot=c.robot, flux=c.flux, decision=c.decision,
+        message=c.message, du=c.du, au=c.au,
+    )
+    trouvees = journal_lecture.chercher(
+        connexion, filtres, organisme=c.organisme, portee=portee, ordre=ordre, apres=apres, par_branche=limite + 1
+    )
+    lues = {index: EntreeLue(index, octets, org, dest) for index, (octets, org, dest) in trouvees.items()}
     if ordre == "desc":
         retenues = heapq.nlargest(limite + 1, lues)
     else:

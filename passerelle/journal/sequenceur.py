@@ -20,23 +20,20 @@ Two safety rules hold whatever happens to the database:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from passerelle.journal.merkle import (
     ArbreCompact,
-    NoeudCree,
     PreuveInvalide,
     adresses_frontiere,
     calculer_noeud,
@@ -54,28 +51,22 @@ from passerelle.journal.note import (
     verifier_note,
 )
 from passerelle.journal.preuves import lecteur, lire_noeuds, taille_integree
-from passerelle.stockage.tables import journal, journal_checkpoints, journal_integration
-
-if TYPE_CHECKING:
-    from passerelle.secrets_deploiement import SecretsDeploiement
-    from passerelle.services import Services
+from passerelle.reglages import Reglages
+from passerelle.secrets_deploiement import SecretsDeploiement
+from passerelle.stockage import sequence
+from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.sequence import VERROU_SEQUENCEUR
 
 __all__ = [
     "VERROU_SEQUENCEUR",
     "IncoherenceJournal",
     "Integration",
+    "Sequenceur",
     "cles_verification",
     "integrer",
     "sequencer",
     "sequencer_periodiquement",
 ]
-
-VERROU_SEQUENCEUR = int.from_bytes(b"jrnl", "big")
-"""First key of the PostgreSQL advisory lock; the second is the schema holding the journal.
-
-Advisory locks are database-wide: keyed by schema too, two deployments (or test runs) sharing
-one database in separate schemas do not stop each other's sequencer.
-"""
 
 journal_technique = structlog.get_logger("passerelle.sequenceur")
 
@@ -106,13 +97,6 @@ class _DernierCheckpoint:
     signe_le: datetime
 
 
-def _verrouiller(connexion: Connection) -> bool:
-    if connexion.dialect.name != "postgresql":
-        return True  # SQLite: BEGIN IMMEDIATE already holds the database's only write lock
-    verrou = sa.func.pg_try_advisory_xact_lock(VERROU_SEQUENCEUR, sa.func.hashtext(sa.func.current_schema()))
-    return bool(connexion.execute(sa.select(verrou)).scalar_one())
-
-
 def _utc(instant: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
@@ -130,11 +114,7 @@ def _texte_signe(note: str, nom: str, publiques: Sequence[Ed25519PublicKey]) -> 
 
 
 def _dernier(connexion: Connection, nom: str, publiques: Sequence[Ed25519PublicKey]) -> _DernierCheckpoint | None:
-    ligne = connexion.execute(
-        sa.select(journal_checkpoints.c.taille, journal_checkpoints.c.racine, journal_checkpoints.c.note, journal_checkpoints.c.signe_le)
-        .order_by(journal_checkpoints.c.taille.desc())
-        .limit(1)
-    ).first()
+    ligne = sequence.dernier_checkpoint(connexion)
     if ligne is None:
         return None
     # The root that counts is the one inside the signed text, not a column someone could edit.
@@ -143,7 +123,7 @@ def _dernier(connexion: Connection, nom: str, publiques: Sequence[Ed25519PublicK
     except NoteInvalide as exc:
         raise IncoherenceJournal(f"le dernier checkpoint stocké (taille {ligne.taille}) n'est pas une note "
                                  f"signée par la passerelle: {exc}") from exc
-    if signe.taille != ligne.taille or signe.racine != bytes(ligne.racine):
+    if signe.taille != ligne.taille or signe.racine != ligne.racine:
         raise IncoherenceJournal(
             f"le checkpoint stocké de taille {ligne.taille} ne correspond pas à sa note signée "
             f"(taille {signe.taille}, racine {signe.racine.hex()})"
@@ -157,12 +137,7 @@ def _feuilles_suivantes(connexion: Connection, debut: int, lot_max: int) -> list
     Indices are dense by construction (``journal_taille``); a gap would mean an uncommitted or
     lost entry, and integrating past it would make the tree disagree with the table forever.
     """
-    lignes = connexion.execute(
-        sa.select(journal.c.index, journal.c.entree)
-        .where(journal.c.index >= debut)
-        .order_by(journal.c.index)
-        .limit(lot_max)
-    )
+    lignes = sequence.entrees_depuis(connexion, debut, lot_max)
     feuilles: list[bytes] = []
     for index, entree in lignes:
         if index != debut + len(feuilles):
@@ -170,30 +145,6 @@ def _feuilles_suivantes(connexion: Connection, debut: int, lot_max: int) -> list
             break
         feuilles.append(hash_feuille(bytes(entree)))
     return feuilles
-
-
-_INSERER_NOEUDS_PG = sa.text(
-    'INSERT INTO journal_noeuds (niveau, "index", hash) '
-    "SELECT * FROM unnest(CAST(:niveaux AS integer[]), CAST(:index AS bigint[]), CAST(:hashes AS bytea[]))"
-)
-
-
-def _inserer_noeuds(connexion: Connection, crees: list[NoeudCree]) -> None:
-    """About two rows per entry: the batch's main cost, so one statement, not one per row.
-
-    PostgreSQL: three arrays unnested in a single INSERT (psycopg's executemany sends a
-    statement per row, four times slower). SQLite: the driver's own executemany, without
-    SQLAlchemy's per-row parameter processing (a third of the batch's time).
-    """
-    if connexion.dialect.name == "postgresql":
-        connexion.execute(_INSERER_NOEUDS_PG, {
-            "niveaux": [c.niveau for c in crees], "index": [c.index for c in crees], "hashes": [c.hash for c in crees],
-        })
-    else:
-        connexion.exec_driver_sql(
-            'INSERT INTO journal_noeuds (niveau, "index", hash) VALUES (?, ?, ?)',
-            [(c.niveau, c.index, c.hash) for c in crees],
-        )
 
 
 def _du(dernier: _DernierCheckpoint | None, taille: int, instant: datetime, toutes_entrees: int,
@@ -249,7 +200,7 @@ def integrer(
     during a rotation's overlap; each checkpoint then carries their signature too, so that a
     verifier who knows only the old key can check the checkpoints that introduce the new one.
     """
-    if not _verrouiller(connexion):
+    if not sequence.verrouiller(connexion):
         return Integration(verrou=False, taille_avant=-1, taille=-1)
     avant = taille_integree(connexion)
     stock = lire_noeuds(connexion, adresses_frontiere(avant))
@@ -260,13 +211,8 @@ def integrer(
     feuilles = _feuilles_suivantes(connexion, avant, lot_max)
     if feuilles:
         arbre, crees = arbre.ajouter(feuilles)
-        _inserer_noeuds(connexion, crees)
-        deplace = connexion.execute(
-            sa.update(journal_integration)
-            .where(journal_integration.c.id == 1, journal_integration.c.taille == avant)
-            .values(taille=arbre.taille)
-        )
-        if deplace.rowcount != 1:
+        sequence.inserer_noeuds(connexion, [(c.niveau, c.index, c.hash) for c in crees])
+        if not sequence.deplacer_taille(connexion, avant, arbre.taille):
             raise IncoherenceJournal("la taille intégrée a changé pendant l'intégration: deux séquenceurs?")
     publiques = [journal_cle_signature.public_key(), *cles_anterieures]
     dernier = _dernier(connexion, nom_note, publiques)
@@ -278,11 +224,7 @@ def integrer(
     note = signer_checkpoint(checkpoint, nom_note, journal_cle_signature)
     for autre in cosignataires:
         note = cosigner_note(note, nom_note, autre)
-    connexion.execute(
-        sa.insert(journal_checkpoints).values(
-            taille=checkpoint.taille, racine=checkpoint.racine, note=note, signe_le=instant
-        )
-    )
+    sequence.inserer_checkpoint(connexion, checkpoint.taille, checkpoint.racine, note, instant)
     return Integration(verrou=True, taille_avant=avant, taille=arbre.taille, checkpoint=checkpoint, note=note)
 
 
@@ -305,22 +247,34 @@ def cles_verification(
 # --------------------------------------------------------------------------- running it
 
 
-def sequencer(services: Services, *, forcer: bool = False) -> Integration:
+@dataclass(frozen=True)
+class Sequenceur:
+    """What a sequencing run uses: the database and its write lock, the clock, the signing keys
+    (``secrets``), and its settings (``origine_journal``, ``sequenceur_*``, ``checkpoint_*``)."""
+
+    moteur: Engine
+    ecriture: VerrouEcriture
+    horloge: Callable[[], datetime]
+    secrets: SecretsDeploiement
+    reglages: Reglages
+
+
+def sequencer(sequenceur: Sequenceur, *, forcer: bool = False) -> Integration:
     """One run with the deployment's settings and key, in its own transaction."""
-    reglages = services.reglages
-    with services.ecriture, services.moteur.begin() as connexion:
+    reglages = sequenceur.reglages
+    with sequenceur.ecriture, sequenceur.moteur.begin() as connexion:
         return integrer(
             connexion,
-            services.secrets.cle_signature,
+            sequenceur.secrets.cle_signature,
             reglages.origine_journal,
             reglages.origine_journal,
-            services.horloge(),
+            sequenceur.horloge(),
             lot_max=reglages.sequenceur_lot,
             toutes_entrees=reglages.checkpoint_toutes_entrees,
             toutes_secondes=reglages.checkpoint_toutes_secondes,
             forcer=forcer,
-            cles_anterieures=list(services.secrets.publiques_signature().values()),
-            cosignataires=cosignataires(services.secrets),
+            cles_anterieures=list(sequenceur.secrets.publiques_signature().values()),
+            cosignataires=cosignataires(sequenceur.secrets),
         )
 
 
@@ -329,14 +283,15 @@ def cosignataires(secrets: SecretsDeploiement) -> list[Ed25519PrivateKey]:
     return [secrets.cles_signature[k] for k in sorted(secrets.cles_signature) if k != secrets.signature_active]
 
 
-async def sequencer_periodiquement(services: Services) -> None:
-    """Background task of the application; a full batch is followed at once by the next one."""
-    intervalle = services.reglages.sequenceur_intervalle
+async def sequencer_periodiquement(sequenceur: Sequenceur, apres_checkpoint: Callable[[], None] | None = None) -> None:
+    """Background task of the application; a full batch is followed at once by the next one.
+    ``apres_checkpoint`` runs in the loop after each checkpoint signed (it must not block)."""
+    intervalle = sequenceur.reglages.sequenceur_intervalle
     if intervalle <= 0:
         return
     while True:
         try:
-            resultat = await asyncio.to_thread(sequencer, services)
+            resultat = await asyncio.to_thread(sequencer, sequenceur)
         except IncoherenceJournal as exc:
             journal_technique.critical("journal_incoherent", detail=str(exc))
             resultat = None
@@ -345,8 +300,7 @@ async def sequencer_periodiquement(services: Services) -> None:
             resultat = None
         if resultat is not None and resultat.checkpoint is not None:
             journal_technique.info("checkpoint_signe", taille=resultat.checkpoint.taille)
-            from passerelle.temoin.demande import lancer_cosignatures  # issue 14: ask the witnesses, beside
-
-            lancer_cosignatures(services)
-        if resultat is None or resultat.integrees < services.reglages.sequenceur_lot:
+            if apres_checkpoint is not None:
+                apres_checkpoint()  # e.g. ask the witnesses for their cosignatures (issue 14), never blocking
+        if resultat is None or resultat.integrees < sequenceur.reglages.sequenceur_lot:
             await asyncio.sleep(intervalle)

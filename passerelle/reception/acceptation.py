@@ -250,7 +250,7 @@ def inscrire(
         ),
     )
     enregistrer_message(
-        services,
+        services.coffre,
         connexion,
         message_id=message_id,
         flux=flux,

@@ -1,15 +1,51 @@
-"""Rows of the cases; the rules are in catalogue/dossiers.py."""
+"""Rows of the cases: the case as stored (``Dossier``) and its statuses; the rules that open,
+answer and age a case are in catalogue/dossiers.py."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from passerelle.catalogue.dossiers import OUVERT, Dossier
 from passerelle.stockage.tables import dossiers
+
+OUVERT = "ouvert"
+EN_RETARD = "en_retard"
+REPONDU = "repondu"
+EXPIRE = "expire"
+
+
+@dataclass(frozen=True)
+class Dossier:
+    demande_id: str
+    flux_demande: str
+    flux_reponse: str
+    demandeur: str
+    repondant: str
+    convention: str
+    ouvert_le: datetime
+    echeance: datetime
+    a_echeance: str  # en_retard | expire
+    rappels: tuple[datetime, ...]  # instants of the reminders, in order
+    rappels_envoyes: int
+    statut: str
+    nir_index: str | None = None
+    reponse_id: str | None = None
+    repondu_le: datetime | None = None
+    repondu_en_retard: bool = False
+    nir_cle: str | None = None  # the blind-index key of nir_index
+
+    @property
+    def prochain_evenement(self) -> datetime | None:
+        """When the deadline worker must next look at this case (None: never again)."""
+        if self.statut == OUVERT:
+            if self.rappels_envoyes < len(self.rappels):
+                return min(self.rappels[self.rappels_envoyes], self.echeance)
+            return self.echeance
+        return None
 
 
 def _valeurs(dossier: Dossier) -> dict[str, object]:
@@ -95,3 +131,18 @@ def lister(connexion: Connection, *, du: datetime, au: datetime) -> list[Dossier
         sa.select(dossiers).where(dossiers.c.ouvert_le >= du, dossiers.c.ouvert_le < au).order_by(dossiers.c.ouvert_le)
     )
     return [_dossier(r) for r in rows]
+
+
+def en_retard_par_repondant(connexion: Connection, instant: datetime) -> list[tuple[str, str, int]]:
+    """(answering organisme, request flux, count) of the cases still waiting for their answer
+    whose deadline is past at ``instant``, whatever their opening date."""
+    lignes = connexion.execute(
+        sa.select(dossiers.c.repondant, dossiers.c.flux_demande, sa.func.count())
+        .where(
+            dossiers.c.repondu_le.is_(None),
+            dossiers.c.echeance <= instant,
+            dossiers.c.statut.in_((OUVERT, EN_RETARD)),
+        )
+        .group_by(dossiers.c.repondant, dossiers.c.flux_demande)
+    ).all()
+    return [(r, f, int(n)) for r, f, n in lignes]

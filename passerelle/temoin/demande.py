@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import httpx
 import structlog
 import yaml
@@ -36,9 +34,6 @@ from passerelle.stockage.cosignatures import derniere_taille_cosignee, enregistr
 from passerelle.stockage.tuiles import dernier_checkpoint_taille
 from passerelle.journal.cosignature_temoin import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
 from passerelle.temoin.protocole import MEDIA_TAILLE, corps_demande
-
-if TYPE_CHECKING:
-    from passerelle.services import Services
 
 __all__ = ["ConfigTemoins", "Envoi", "Resultat", "TemoinConfigure", "charger_temoins", "envoyer_http",
            "faire_cosigner", "lancer_cosignatures"]
@@ -157,18 +152,19 @@ def faire_cosigner(moteur: Engine, config: ConfigTemoins, horloge: Callable[[], 
 _EN_COURS: set[asyncio.Task[list[Resultat]]] = set()
 
 
-def lancer_cosignatures(services: Services) -> None:
-    """From the sequencer's loop: ask the witnesses in the background, one round at a time."""
+def lancer_cosignatures(moteur: Engine, config_dossier: Path, horloge: Callable[[], datetime]) -> None:
+    """From the sequencer's loop (its ``apres_checkpoint``): ask the witnesses in the background,
+    one round at a time."""
     if _EN_COURS:
         return  # the previous round is still waiting for a slow witness; the next checkpoint retries
     try:
-        config = charger_temoins(services.reglages.config)
+        config = charger_temoins(config_dossier)
     except ValueError as exc:
         journal_technique.error("temoins_configuration_invalide", detail=str(exc))
         return
     if not config.temoins:
         return
     tache = asyncio.get_running_loop().create_task(
-        asyncio.to_thread(faire_cosigner, services.moteur, config, services.horloge))
+        asyncio.to_thread(faire_cosigner, moteur, config, horloge))
     _EN_COURS.add(tache)
     tache.add_done_callback(_EN_COURS.discard)

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.app import connecteurs_de, livreur_de
 from passerelle.acheminement.livraison import livrer_une_fois, relever_accuses
 from passerelle.stockage.tables import journal, messages
 from tests.catalogue.exemples import exemple_rdc
@@ -29,13 +29,13 @@ async def test_depot_sftp_et_accuses(passerelle, tmp_path) -> None:  # type: ign
     serveur = await demarrer_serveur_sftp(tmp_path)
     (serveur.racine / "depot").mkdir()
     (serveur.racine / "accuses").mkdir()
-    connecteurs = Connecteurs(passerelle.services)
+    connecteurs = connecteurs_de(passerelle.services)
     try:
         _deposer_par_fichier(passerelle, "cnav-idf", serveur.parametres())
         caf = passerelle.organisme("caf-075")
         jour = passerelle.horloge().date()
         ids = [caf.envoyer("rdc", exemple_rdc(aujourd_hui=jour, code_caf="075", destinataire=None)).donnees["id"] for _ in range(3)]
-        assert await livrer_une_fois(passerelle.services, connecteurs) == 3
+        assert await livrer_une_fois(livreur_de(passerelle.services), connecteurs) == 3
         fichiers = sorted((serveur.racine / "depot").rglob("*.csv"))
         assert len(fichiers) == 1
         lignes = fichiers[0].read_text(encoding="utf-8").splitlines()
@@ -46,8 +46,8 @@ async def test_depot_sftp_et_accuses(passerelle, tmp_path) -> None:  # type: ign
             "IdMessage;Statut;Detail\n" + f"{ids[0]};accepte;\n{ids[1]};accepte;\n{ids[2]};rejete;adresse inconnue\n",
             encoding="utf-8",
         )
-        assert await relever_accuses(passerelle.services, connecteurs) == 3
-        assert await relever_accuses(passerelle.services, connecteurs) == 0  # the file was filed away
+        assert await relever_accuses(livreur_de(passerelle.services), connecteurs) == 3
+        assert await relever_accuses(livreur_de(passerelle.services), connecteurs) == 0  # the file was filed away
         with passerelle.services.moteur.connect() as c:
             statuts = dict(c.execute(sa.select(messages.c.id, messages.c.statut)).all())
             decisions = [r.decision for r in c.execute(sa.select(journal.c.decision).order_by(journal.c.index))]

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.app import connecteurs_de, livreur_de
 from passerelle.acheminement.livraison import PolitiqueReessai, livrer_une_fois
 from passerelle.stockage import livraisons as table_livraisons
 from passerelle.stockage.tables import journal, livraisons
@@ -29,9 +29,9 @@ def _pousser_vers(passerelle, code: str, url: str) -> None:  # type: ignore[no-u
 
 def _tour(passerelle) -> int:  # type: ignore[no-untyped-def]
     async def tour() -> int:
-        connecteurs = Connecteurs(passerelle.services)
+        connecteurs = connecteurs_de(passerelle.services)
         try:
-            return await livrer_une_fois(passerelle.services, connecteurs)
+            return await livrer_une_fois(livreur_de(passerelle.services), connecteurs)
         finally:
             await connecteurs.fermer()
 
@@ -130,13 +130,13 @@ def test_issue_notee_par_la_seule_prise_qui_tient_la_ligne(passerelle, recepteur
 
     recu = passerelle.organisme("caf-042").envoyer("rdc", exemple_rdc(aujourd_hui=passerelle.horloge().date()))
     services = passerelle.services
-    [lente] = _reserver(services, 10)
+    [lente] = _reserver(livreur_de(services), 10)
     passerelle.horloge.avancer(seconds=services.reglages.livraison_bail + 1)
-    [reprise] = _reserver(services, 10)  # the lease ran out: another worker takes it
+    [reprise] = _reserver(livreur_de(services), 10)  # the lease ran out: another worker takes it
     assert (lente.tentatives, reprise.tentatives) == (1, 2)
-    noter_remises(services, [reprise], [Remise(livre=True, accuse="AR-2")])
-    noter_remises(services, [lente], [Remise(livre=True, accuse="AR-1")])  # too late: not its row any more
-    noter_remises(services, [lente], [Remise(livre=False, detail="coupure")])
+    noter_remises(livreur_de(services), [reprise], [Remise(livre=True, accuse="AR-2")])
+    noter_remises(livreur_de(services), [lente], [Remise(livre=True, accuse="AR-1")])  # too late: not its row any more
+    noter_remises(livreur_de(services), [lente], [Remise(livre=False, detail="coupure")])
     with services.moteur.connect() as c:
         decisions = [r.decision for r in c.execute(
             sa.select(journal.c.decision).where(journal.c.message_id == recu.donnees["id"]).order_by(journal.c.index))]

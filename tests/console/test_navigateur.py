@@ -138,6 +138,7 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
         raise
 
     from passerelle.auditeurs import comptes
+    from passerelle.app import sequenceur_de
     from passerelle.journal.sequenceur import sequencer
     from passerelle.stockage.tables import journal
 
@@ -145,7 +146,7 @@ def test_un_auditeur_trouve_chaque_acces_a_un_nir_et_voit_la_preuve_verifiee(ser
     donnees = _trafic(serveur)
     with services.moteur.begin() as c:
         _, secret = comptes.creer(c, "cnil-controle", "Contrôleuse CNIL", None, services.horloge())
-    integration = sequencer(services, forcer=True)
+    integration = sequencer(sequenceur_de(services), forcer=True)
     assert integration.checkpoint is not None
     index_nir = services.journal.index_nir(donnees["nir"])
     with services.moteur.connect() as c:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from passerelle.app import purgeur_de, sequenceur_de
 from passerelle.conservation.politique import PolitiqueInvalide, charger_politique
 from passerelle.conservation.purge import purger
 from passerelle.stockage.chiffrement import Chiffre
@@ -48,9 +49,9 @@ def test_purge_apres_acquittement_par_effacement_cryptographique(passerelle, tmp
     copie = Chiffre(avant.cle_chiffrement, bytes(avant.contenu), bytes(avant.cle_donnees))  # a backup, taken now
 
     passerelle.horloge.avancer(days=89)
-    assert sum(purger(passerelle.services).messages.values()) == 0  # kept 90 days after its acknowledgement
+    assert sum(purger(purgeur_de(passerelle.services)).messages.values()) == 0  # kept 90 days after its acknowledgement
     passerelle.horloge.avancer(days=1)
-    bilan = purger(passerelle.services)
+    bilan = purger(purgeur_de(passerelle.services))
     assert dict(bilan.messages) == {"rdc": 1}
     assert bilan.retenus["non_acquittes"] == 1  # never read: never purged by age
 
@@ -75,14 +76,14 @@ def test_purge_apres_acquittement_par_effacement_cryptographique(passerelle, tmp
     assert deja.statut == 200 and deja.donnees["deja_acquitte"] and deja.donnees["purge_le"]
     assert [m["id"] for m in carsat.boite().donnees["messages"]] == [jamais_lu["id"]]  # readable as ever
 
-    assert sum(purger(passerelle.services).messages.values()) == 0  # idempotent
+    assert sum(purger(purgeur_de(passerelle.services)).messages.values()) == 0  # idempotent
 
     # The journal still verifies offline: it never held what was destroyed.
     from passerelle.journal.export import exporter
     from passerelle.journal.sequenceur import cles_verification, sequencer
     from passerelle.journal.verificateur import verifier_export
 
-    sequencer(passerelle.services, forcer=True)
+    sequencer(sequenceur_de(passerelle.services), forcer=True)
     secrets = passerelle.services.secrets
     exporter(passerelle.services.moteur, tmp_path / "export",
              cles_verification(secrets.publiques_signature(), secrets.signature_active,
@@ -102,7 +103,7 @@ def test_reponse_a_une_demande_purgee_et_dossier_ouvert_garde(passerelle) -> Non
     assert caf.acquitter(demande.donnees["id"]).statut == 200
     passerelle.horloge.avancer(days=10)  # the case (15 days) still waits for its answer
     passerelle.services.conservation.defaut["contenus"] = 1  # as if its policy were one day
-    bilan = purger(passerelle.services)
+    bilan = purger(purgeur_de(passerelle.services))
     assert dict(bilan.messages) == {"rdc": 1} and bilan.retenus["dossier_ouvert"] == 1
     assert _ligne(passerelle, demande.donnees["id"]).purge_le is None
 
@@ -123,7 +124,7 @@ def test_livre_par_poussee_purge_apres_livraison(passerelle) -> None:  # type: i
             "INSERT INTO livraisons (message_id, destinataire, connecteur, statut, tentatives, prochaine_tentative) "
             "VALUES (:id, 'carsat-ra', 'http', 'morte', 10, :t)"), {"id": morte["id"], "t": passerelle.horloge()})
     passerelle.horloge.avancer(days=91)
-    bilan = purger(passerelle.services)
+    bilan = purger(purgeur_de(passerelle.services))
     assert dict(bilan.messages) == {"rdc": 1} and bilan.retenus["lettres_mortes"] == 1
     [entree] = _purges(passerelle)
     assert entree["message"] == rdc["id"] and entree["details"]["depuis"] == "livraison"
@@ -138,14 +139,14 @@ def test_idempotence_et_lots_purges_et_journalises(passerelle) -> None:  # type:
     ) + b"\n"
     assert caf.envoyer_lot("rdc", lot, cle_lot="lot-1").statut == 200
     passerelle.horloge.avancer(days=29)
-    essai = purger(passerelle.services, essai=True)
+    essai = purger(purgeur_de(passerelle.services), essai=True)
     assert essai.idempotence == 0 and essai.lots == 0
     passerelle.horloge.avancer(days=1)
-    essai = purger(passerelle.services, essai=True)
+    essai = purger(purgeur_de(passerelle.services), essai=True)
     assert (essai.idempotence, essai.lots) == (1, 1)
     with passerelle.services.moteur.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(idempotence)).scalar_one() == 1  # a trial destroys nothing
-    bilan = purger(passerelle.services)
+    bilan = purger(purgeur_de(passerelle.services))
     assert (bilan.idempotence, bilan.lots) == (1, 1)
     with passerelle.services.moteur.connect() as c:
         for table in (idempotence, lots, lots_resultats):
@@ -167,7 +168,7 @@ def test_sans_politique_rien_n_est_purge(passerelle) -> None:  # type: ignore[no
     rdc = _envoyer_rdc(passerelle)
     passerelle.organisme("carsat-ra").acquitter(rdc["id"])
     passerelle.horloge.avancer(days=4000)
-    bilan = purger(passerelle.services)
+    bilan = purger(purgeur_de(passerelle.services))
     assert not bilan.active and bilan.total == 0 and _ligne(passerelle, rdc["id"]).purge_le is None
 
 

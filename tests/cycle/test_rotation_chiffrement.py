@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from passerelle.app import purgeur_de, rotation_de
 from passerelle.cycle_cles.rechiffrement import rechiffrer
 from passerelle.stockage.chiffrement import Chiffre, CleInconnue
 from passerelle.stockage.tables import journal, messages
@@ -52,7 +53,7 @@ def test_rotation_de_la_cle_au_repos(exploitation) -> None:  # type: ignore[no-u
     p.horloge.avancer(days=91)
     from passerelle.conservation.purge import purger
 
-    assert sum(purger(p.services).messages.values()) == 1
+    assert sum(purger(purgeur_de(p.services)).messages.values()) == 1
 
     exploitation.cli("secrets", "chiffrement", "ajouter", str(exploitation.secrets), "--id", NOUVELLE)
     p = exploitation.redemarrer()
@@ -66,11 +67,11 @@ def test_rotation_de_la_cle_au_repos(exploitation) -> None:  # type: ignore[no-u
     assert "rien n'a été écrit: 2 message(s) sont encore chiffrés sous dev-2026" in sortie
 
     # Resumable: one row, then the rest from the command; each transaction journaled.
-    premier = rechiffrer(p.services, limite=1)
+    premier = rechiffrer(rotation_de(p.services), limite=1)
     assert premier.messages == 1 and premier.par_cle == {ANCIENNE: 1}
     sortie = exploitation.cli("secrets", "rechiffrer")
     assert sortie.startswith("1 message(s) mis sous la clé 2027-01")
-    assert rechiffrer(p.services).messages == 0
+    assert rechiffrer(rotation_de(p.services)).messages == 0
     with p.services.moteur.connect() as c:
         entrees = [json.loads(e) for e in c.execute(sa.select(journal.c.entree).where(journal.c.decision == "rechiffrement")).scalars()]
     assert sum(e["details"]["messages"] for e in entrees) == 2

@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from passerelle.app import echeancier_de, purgeur_de, rotation_de
+from passerelle.catalogue.nir import normaliser_nir
 from passerelle.acheminement.echeances import traiter_echeances
 from passerelle.conservation.purge import purger
 from passerelle.cycle_cles.reindexation import reindexer, restants
@@ -27,7 +29,7 @@ def _demander(passerelle: Any) -> str:
 
 
 def _trouves(passerelle: Any, **kwargs: Any) -> set[int]:
-    c = criteres(passerelle.services.journal, **kwargs)
+    c = criteres(passerelle.services.journal, **kwargs, normaliser_nir=normaliser_nir)
     with passerelle.services.moteur.connect() as connexion:
         page = rechercher(connexion, c, portee=None, limite=200)
     return {e.index for e in page.entrees}
@@ -48,9 +50,9 @@ def test_rotation_de_la_cle_d_index_aveugle(exploitation) -> None:  # type: igno
     assert caf.envoyer("retenue-reponse", exemple_retenue_reponse(close)).statut == 202
     ouverte = _demander(p)
     p.horloge.avancer(days=10)
-    assert traiter_echeances(p.services) == 1  # reminders to both parties: notices without a NIR of their own
+    assert traiter_echeances(echeancier_de(p.services)) == 1  # reminders to both parties: notices without a NIR of their own
     p.services.conservation.defaut["contenus"] = 1
-    assert dict(purger(p.services).messages) == {"retenue-demande": 1}  # the closed request, purged
+    assert dict(purger(purgeur_de(p.services)).messages) == {"retenue-demande": 1}  # the closed request, purged
 
     exploitation.cli("secrets", "index", "ajouter", str(exploitation.secrets), "--id", NOUVELLE)
     p = exploitation.redemarrer()
@@ -71,7 +73,7 @@ def test_rotation_de_la_cle_d_index_aveugle(exploitation) -> None:  # type: igno
     sortie = exploitation.cli("secrets", "index", "retirer", str(exploitation.secrets), INITIALE, code=1)
     assert "sont encore indexés sous initiale" in sortie
 
-    bilan = reindexer(p.services, lot=1)  # one message per transaction: resumable at any point
+    bilan = reindexer(rotation_de(p.services), lot=1)  # one message per transaction: resumable at any point
     assert bilan.transactions >= 2 and bilan.incoherents == 0
     with p.services.moteur.connect() as c:
         assert restants(c, NOUVELLE) == {"messages": 0, "dossiers": 0}

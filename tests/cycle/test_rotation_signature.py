@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from passerelle.app import sequenceur_de
 from passerelle.client.client import ReponsePasserelle, cles_jwks
 from passerelle.journal.note import analyser_cle_verification, verifier_checkpoint
 from passerelle.signature.base import MessageHttp
@@ -40,7 +41,7 @@ def _verifier(passerelle: Any, recu: ReponsePasserelle) -> str:
 def _dernier_checkpoint(passerelle: Any) -> str:
     from passerelle.journal.sequenceur import sequencer
 
-    sequencer(passerelle.services, forcer=True)
+    sequencer(sequenceur_de(passerelle.services), forcer=True)
     with passerelle.services.moteur.connect() as c:
         return c.execute(sa.select(journal_checkpoints.c.note).order_by(journal_checkpoints.c.taille.desc())).scalars().first()
 

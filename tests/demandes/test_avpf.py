@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from passerelle.app import echeancier_de
 from passerelle.acheminement.echeances import traiter_echeances
 from tests.demandes.exemples import (
     PERIODES_AVPF,
@@ -75,20 +76,20 @@ def test_rappels_puis_retard_puis_reponse_tardive_acceptee(passerelle) -> None: 
     pivot.acquitter(demande)
 
     passerelle.horloge.avancer(days=23)  # 7 days before the 30-day deadline
-    assert traiter_echeances(passerelle.services) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
     assert [a["evenement"] for a in avis(pivot)] == ["rappel"]
     assert [a["evenement"] for a in avis(carsat)] == ["rappel"]
 
     passerelle.horloge.avancer(days=5)  # 2 days before
-    assert traiter_echeances(passerelle.services) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
     passerelle.horloge.avancer(days=2)  # the deadline
-    assert traiter_echeances(passerelle.services) == 1
-    assert traiter_echeances(passerelle.services) == 0
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 0
     for partie in (pivot, carsat):
         assert [a["evenement"] for a in avis(partie)] == ["rappel", "en_retard"]
 
     passerelle.horloge.avancer(days=10)
-    assert traiter_echeances(passerelle.services) == 0  # late is said once
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 0  # late is said once
     tardive = pivot.envoyer("reponse-avpf", exemple_reponse_avpf(demande))
     assert tardive.statut == 202, tardive.donnees
     [accepte] = entrees_journal(passerelle, tardive.donnees["id"])

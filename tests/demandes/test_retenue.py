@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from passerelle.app import echeancier_de
 from passerelle.acheminement.echeances import traiter_echeances
 from tests.demandes.exemples import (
     avis,
@@ -28,7 +29,7 @@ def _demander(passerelle: Any, **surcharges: Any) -> str:
 
 
 def _echeances(passerelle: Any) -> int:
-    return traiter_echeances(passerelle.services)
+    return traiter_echeances(echeancier_de(passerelle.services))
 
 
 def test_rappels_puis_expiration_puis_reponse_tardive_refusee(passerelle) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from passerelle.app import echeancier_de
 from passerelle.acheminement.echeances import traiter_echeances
 from tests.demandes.exemples import (
     avis,
@@ -57,11 +58,11 @@ def test_rappels_expiration_et_reponse_tardive_refusee(passerelle) -> None:  # t
     assert recue["id"] == demande and recue["contenu"]["montant_rappel_invalidite"] == "4820.00"
 
     passerelle.horloge.avancer(days=14)  # 7 days before the 21-day deadline
-    assert traiter_echeances(passerelle.services) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
     passerelle.horloge.avancer(days=5)  # 2 days before
-    assert traiter_echeances(passerelle.services) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
     passerelle.horloge.avancer(days=2)  # the deadline
-    assert traiter_echeances(passerelle.services) == 1
+    assert traiter_echeances(echeancier_de(passerelle.services)) == 1
     for partie in (caf, cpam):
         notices = avis(partie)
         assert [a["evenement"] for a in notices] == ["rappel", "rappel", "expire"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from passerelle.app import connecteurs_de, livreur_de
 from tests.auditeurs.outils import nirs_de_test
 from tests.minimisation.outils import client_dev
 from tests.robots.outils import derniere_entree
@@ -90,7 +91,6 @@ def test_jamais_pousse_a_un_systeme_hors_lutte_fraude(passerelle) -> None:  # ty
 
     import yaml
 
-    from passerelle.acheminement.connecteurs import Connecteurs
     from passerelle.acheminement.livraison import livrer_une_fois
 
     chemin = passerelle.config / "annuaire" / "organismes.yaml"
@@ -104,9 +104,9 @@ def test_jamais_pousse_a_un_systeme_hors_lutte_fraude(passerelle) -> None:  # ty
     assert recu.statut == 202
 
     async def tour() -> int:
-        connecteurs = Connecteurs(passerelle.services)
+        connecteurs = connecteurs_de(passerelle.services)
         try:
-            return await livrer_une_fois(passerelle.services, connecteurs)
+            return await livrer_une_fois(livreur_de(passerelle.services), connecteurs)
         finally:
             await connecteurs.fermer()
 

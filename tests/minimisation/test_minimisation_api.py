@@ -12,7 +12,7 @@ import json
 import rfc8785
 import yaml
 
-from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.app import connecteurs_de, livreur_de
 from passerelle.acheminement.livraison import livrer_une_fois
 from tests.acheminement.recepteur import Recepteur, ServeurRecepteur
 from tests.catalogue.exemples import exemple_rdc
@@ -80,9 +80,9 @@ def test_livraison_poussee_coupee_au_profil_de_livraison(passerelle) -> None:  #
         assert recu.statut == 202, recu.donnees
 
         async def tour() -> int:
-            connecteurs = Connecteurs(passerelle.services)
+            connecteurs = connecteurs_de(passerelle.services)
             try:
-                return await livrer_une_fois(passerelle.services, connecteurs)
+                return await livrer_une_fois(livreur_de(passerelle.services), connecteurs)
             finally:
                 await connecteurs.fermer()
 

@@ -22,7 +22,7 @@ from connecteurs.simulateurs.carsat import SCHEMA as SCHEMA_CARSAT
 from connecteurs.simulateurs.carsat import CarsatSimulee, CleGateway
 from connecteurs.simulateurs.commun import Arret, Magasin
 from connecteurs.simulateurs.population import generer_population
-from passerelle.acheminement.connecteurs import Connecteurs
+from passerelle.app import connecteurs_de, livreur_de
 from passerelle.acheminement.livraison import livrer_une_fois
 from passerelle.stockage.tables import journal, messages
 from tests.acheminement.recepteur import ServeurRecepteur
@@ -50,9 +50,9 @@ class ServeurAsgi(ServeurRecepteur):
 
 def _livrer(passerelle) -> int:  # type: ignore[no-untyped-def]
     async def tour() -> int:
-        connecteurs = Connecteurs(passerelle.services)
+        connecteurs = connecteurs_de(passerelle.services)
         try:
-            return await livrer_une_fois(passerelle.services, connecteurs)
+            return await livrer_une_fois(livreur_de(passerelle.services), connecteurs)
         finally:
             await connecteurs.fermer()
 
@@ -93,8 +93,8 @@ def test_un_mois_de_signaux_et_leurs_reponses(passerelle, tmp_path: Path) -> Non
         with passerelle.services.moteur.connect() as c:
             ligne = lire(c, un_id)
         assert ligne is not None
-        [message] = _charger(passerelle.services, [ligne])
-        connecteur = Connecteurs(passerelle.services).pour(passerelle.services.annuaire.actuel().organisme("carsat-ra"))
+        [message] = _charger(livreur_de(passerelle.services), [ligne])
+        connecteur = connecteurs_de(passerelle.services).pour(passerelle.services.annuaire.actuel().organisme("carsat-ra"))
         [remise] = asyncio.run(connecteur.livrer([message]))
         assert remise.livre
         # A request not signed by the gateway is refused.

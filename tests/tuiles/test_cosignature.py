@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -80,10 +79,9 @@ def test_la_demande_aux_temoins_ne_leve_jamais(tmp_path: Path) -> None:
     cle = cle_temoin_texte("temoin.absent", Ed25519PrivateKey.generate().public_key())
     (tmp_path / "temoins.yaml").write_text(yaml.safe_dump({"delai_secondes": 0.5, "temoins": [
         {"nom": "temoin.absent", "url": "http://127.0.0.1:9", "cle": cle}]}))
-    services = SimpleNamespace(reglages=SimpleNamespace(config=tmp_path), moteur=moteur, horloge=None)
 
     async def un_tour() -> list[demande.Resultat]:
-        demande.lancer_cosignatures(services)  # type: ignore[arg-type]
+        demande.lancer_cosignatures(moteur, tmp_path, None)  # type: ignore[arg-type]
         (tache,) = demande._EN_COURS
         return await tache
 
