@@ -35,7 +35,7 @@ from passerelle.catalogue.validation import lire_json, champs_nir
 from passerelle.consultations.modeles import DemandeConsultation, ReponseConsultation
 from passerelle.consultations.registre import DefinitionConsultation
 from passerelle.erreurs import ErreurChamp, Introuvable, Refus, RefusValidation, citer
-from passerelle.habilitations.decision import FaitsEchange, decider
+from passerelle.habilitations.autorisation import AppelantAutorise, autoriser
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
@@ -158,13 +158,7 @@ def ouvrir(
         pivot=pivot,
     )
     trace.destinataire = destinataire.code
-    autorisation = decider(
-        FaitsEchange(
-            emetteur=emetteur, destinataire=destinataire, flux=definition.flux, jour=instant.date(),
-            profil=appelant.cle.profil,
-        ),
-        services.conventions,
-    )
+    autorisation = autoriser(AppelantAutorise(appelant), destinataire, definition.flux, instant.date(), services.conventions)
     demande = valider_demande(definition, corps, instant.date(), objet=objet)
     nir = getattr(demande, "nir_assure", None)
     trace.nir = nir

@@ -1,4 +1,7 @@
-"""The access decision: a pure function from the facts of a request to allow or a precise refusal.
+"""The convention rules: a pure function from the facts of an exchange to allow or a precise refusal.
+
+The private part of :func:`passerelle.habilitations.autorisation.autoriser`, the one access
+decision of the request path (which callers reach it, and the minimisation cut, are there).
 
 Default deny. The refusal code names the first condition that failed, from the most specific
 (a convention would allow it but is not in force) to the most general (no convention at all).
@@ -26,13 +29,13 @@ class FaitsEchange:
 
 
 @dataclass(frozen=True)
-class Autorisation:
+class Accord:
     convention: str
     finalite: str
     habilitation: Habilitation
 
 
-def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisation:
+def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Accord:
     """Allow when one convention in force grants the flux from this sender to this destination."""
     conventions = tuple(conventions)  # all of them: a local agreement's voiding depends on the others
     hors_vigueur: list[tuple[Convention, EtatConvention]] = []
@@ -51,7 +54,7 @@ def decider(faits: FaitsEchange, conventions: Iterable[Convention]) -> Autorisat
                     if habilitation.profils_emetteurs and faits.profil not in habilitation.profils_emetteurs:
                         profils_requis.extend(habilitation.profils_emetteurs)
                         continue
-                    return Autorisation(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
+                    return Accord(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
                 hors_vigueur.append((convention, etat))
             elif emetteur_ok:
                 mauvais_destinataire = True

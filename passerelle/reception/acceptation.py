@@ -21,8 +21,7 @@ from passerelle.annuaire.modeles import Organisme
 from passerelle.catalogue.registre import DefinitionFlux
 from passerelle.catalogue.validation import ContexteValidation, MessageValide, lire_json, valider_message
 from passerelle.erreurs import Introuvable, RefusValidation, citer
-from passerelle.habilitations.decision import Autorisation, FaitsEchange, decider
-from passerelle.habilitations.minimisation import verifier_champs_emis
+from passerelle.habilitations.autorisation import AppelantAutorise, Autorisation, autoriser
 from passerelle.journal.ecriture import Decision, horodatage_texte
 from passerelle.reception.transaction import Trace
 from passerelle.services import Services
@@ -153,10 +152,7 @@ def examiner(
         pivot=pivot,
     )
     trace.destinataire = destinataire.code
-    autorisation = decider(
-        FaitsEchange(emetteur=emetteur, destinataire=destinataire, flux=flux, jour=instant.date(), profil=appelant.cle.profil),
-        services.conventions,
-    )
+    autorisation = autoriser(AppelantAutorise(appelant), destinataire, flux, instant.date(), services.conventions)
     valide = valider_message(
         definition,
         corps,
@@ -170,7 +166,7 @@ def examiner(
         objet=objet,
     )
     trace.nir = valide.nir
-    verifier_champs_emis(autorisation.habilitation, valide.donnees)
+    autorisation.couper(valide.donnees)
     nir_index = services.journal.index_nir(valide.nir) if valide.nir else None
     if demande is not None and not _meme_personne(services, demande, valide.nir, nir_index):
         raise RefusValidation(

@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
-from passerelle.erreurs import Refus, RefusAuthentification
-from passerelle.habilitations.robots import verifier_plage, verifier_technicien
+from passerelle.erreurs import Refus
+from passerelle.habilitations.autorisation import autoriser_appelant
 from passerelle.journal.ecriture import Decision
 from passerelle.services import Services
 from passerelle.signature.authentification import Appelant, admettre, verifier_appelant
 from passerelle.signature.base import MessageHttp
 from passerelle.signature.contenu import CorpsHache
-from passerelle.stockage.debit import verifier_debit
+from passerelle.stockage import compteurs
 
 T = TypeVar("T")
 
@@ -167,11 +167,10 @@ def admettre_appelant(services: Services, connexion: Connection, trace: Trace, a
     admettre(connexion, appelant, fenetre=services.reglages.fenetre_signature, derive=services.reglages.derive_horloge)
     trace.appelant = appelant
     if appelant.cle.robot is not None:
-        robot = services.annuaire.actuel().robots.get(appelant.cle.robot)
-        if robot is None:  # the loader refuses such a key; never trust a stale snapshot
-            raise RefusAuthentification("cle_inconnue", f"le robot {appelant.cle.robot!r} de la clé n'est plus déclaré")
-        instant = services.horloge()
-        verifier_technicien(robot, appelant.cle.keyid, appelant.agent)
-        verifier_plage(robot, instant)
-        verifier_debit(connexion, robot, instant)
+        autoriser_appelant(
+            appelant,
+            services.annuaire.actuel().robots,
+            services.horloge(),
+            lambda nom, fenetre: compteurs.incrementer(connexion, nom, fenetre),
+        )
     return appelant
