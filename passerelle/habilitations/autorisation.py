@@ -6,14 +6,18 @@ Default deny, in two moments of the request path because the facts arrive in two
   signature and nonce hold: a human agent passes; a robot (annex 2) must name the human behind
   it (``technicien_absent``), call within its agreed windows (``hors_plage_robot``) and at its
   human-like rate (``debit_robot_depasse``, from a count the caller's storage gives, see
-  :mod:`passerelle.stockage.compteurs`). Its result, :class:`AppelantAutorise`, is the only
-  way into the second part, so no exchange is authorised for a caller not admitted first.
+  :mod:`passerelle.stockage.compteurs`). Its result, :class:`AppelantAutorise`, is what the
+  request path's ``Authentifie`` carries, and what a message needs to be committed.
 - :func:`autoriser` — the exchange: one convention in force grants this flux from this sender
   to this destination for the sending key's profile (the pure rules of
   :mod:`passerelle.habilitations.decision`, its private part). The :class:`Autorisation`
   returned names its convention (the decision's code, journaled with the message) and carries
   the minimisation cut: :meth:`Autorisation.couper` refuses, once the message is validated,
   every field its habilitation does not let the sender send (``champ_non_autorise``).
+
+The exchange part takes the caller whose signature holds (``Appelant``), not the admitted one:
+the accept path decides it before its transaction, and raises its refusal only after the
+caller's admission, in the order of the checks (``reception/chemin.py``).
 
 Nothing here reads the database or the clock: facts, a count, an instant are passed in.
 """
@@ -82,7 +86,7 @@ class Autorisation:
 
 
 def autoriser(
-    appelant: AppelantAutorise,
+    appelant: Appelant,
     destinataire: Organisme,
     flux: str,
     jour: date,
@@ -91,11 +95,11 @@ def autoriser(
     """The exchange-level decision: the first refusal of :func:`decider` (profile, convention
     not in force or void, destination, direction, none at all), or the convention allowing it."""
     faits = FaitsEchange(
-        emetteur=appelant.appelant.organisme,
+        emetteur=appelant.organisme,
         destinataire=destinataire,
         flux=flux,
         jour=jour,
-        profil=appelant.appelant.cle.profil,
+        profil=appelant.cle.profil,
     )
     accord = decider(faits, conventions)
     return Autorisation(convention=accord.convention, finalite=accord.finalite, habilitation=accord.habilitation)

@@ -111,8 +111,8 @@ def convention(id: str = "nationale", habilitation: dict[str, Any] | None = None
     return Convention.model_validate(donnees)
 
 
-def admis(**options: Any) -> AppelantAutorise:
-    return AppelantAutorise(appelant(**options))
+def admis(**options: Any) -> Appelant:
+    return appelant(**options)
 
 
 def test_convention_en_vigueur_donne_son_code() -> None:
