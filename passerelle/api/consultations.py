@@ -17,10 +17,9 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.acheminement.connecteurs import Connecteurs
-from passerelle.api.dependances import Dependances, exiger_json, requete_bornee
+from passerelle.api.dependances import dependances, exiger_json, requete_bornee
 from passerelle.consultations.execution import OPERATION, ConsultationOuverte, clore, interroger, ouvrir
 from passerelle.habilitations.conventions import PREFIXE_CONSULTATION
-from passerelle.reception.dependances import DependancesChemin
 from passerelle.reception.etapes import Requete, authentifier, verifier
 from passerelle.reception.refus import Connu, executer
 
@@ -58,7 +57,8 @@ def connecteurs_de(request: Request) -> Connecteurs:
     "/v1/consultations/{type}",
     summary="Consultation synchrone: la réponse du destinataire dans le même appel",
 )
-async def consulter(type: str, request: Request, deps: DependancesChemin = Dependances) -> Response:
+async def consulter(type: str, request: Request) -> Response:
+    deps = dependances(request)
     recue = await requete_bornee(request, deps, OPERATION)
     connu = Connu(flux=(PREFIXE_CONSULTATION + type)[:64])
     await exiger_json(deps, recue, "une consultation", connu)

@@ -4,7 +4,7 @@ step (its context, its HTTP message, its body within the limit)."""
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.api.http import lire_corps, message_http
@@ -25,9 +25,6 @@ def services_de(request: Request) -> Services:
 def dependances(request: Request) -> DependancesChemin:
     """The request path's dependencies, built once by the composition root."""
     return services_de(request).chemin
-
-
-Dependances = Depends(dependances)
 
 
 def contexte_de(request: Request, operation: str, *, empreinte: str | None = None) -> ContexteRequete:

@@ -6,9 +6,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from passerelle.api.dependances import Dependances, exiger_json, requete_bornee
+from passerelle.api.dependances import dependances, exiger_json, requete_bornee
 from passerelle.reception.chemin import deposer, requete_de_flux
-from passerelle.reception.dependances import DependancesChemin
 from passerelle.reception.refus import Connu
 
 router = APIRouter(tags=["flux"])
@@ -37,8 +36,8 @@ async def envoyer(
     flux: str,
     request: Request,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-    deps: DependancesChemin = Dependances,
 ) -> Response:
+    deps = dependances(request)
     requete = await requete_bornee(request, deps, "depot")
     await exiger_json(deps, requete, "le corps d'un message", Connu(flux=flux))
     corps = requete.corps

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.api.dependances import Dependances, contexte_de, refuser_avant_transaction
+from passerelle.api.dependances import dependances, contexte_de, refuser_avant_transaction
 from passerelle.api.http import message_http
 from passerelle.erreurs import Refus
 from passerelle.reception.dependances import DependancesChemin
@@ -85,8 +85,8 @@ async def envoyer_lot(
     flux: str,
     request: Request,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", description="clé du lot, pour le reprendre"),
-    deps: DependancesChemin = Dependances,
 ) -> StreamingResponse:
+    deps = dependances(request)
     message = message_http(request)
     contexte = contexte_de(request, "lot")
     type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -126,7 +126,7 @@ def ouvrir(deps: DependancesChemin, connexion: Connection, authentifie: Authenti
     """Step 1, inside the request's transaction: the path's ``Lu → Achemine → Autorise`` for a
     consultation type, its own validation, then the question journaled. Raises ``Refuse``."""
     verifie = authentifie.verifie
-    with au_stade(verifie.connu):
+    with au_stade(lambda: verifie.connu):
         definition = deps.consultations.get(type_)
         if definition is None:
             raise Introuvable(
@@ -137,7 +137,7 @@ def ouvrir(deps: DependancesChemin, connexion: Connection, authentifie: Authenti
     lu = lire(verifie, definition, routage, corps)
     achemine = acheminer(lu, deps, instant, None)  # a question answers no message
     autorise = autoriser_envoi(achemine, deps, instant)
-    with au_stade(autorise.connu):
+    with au_stade(lambda: autorise.connu):
         demande = valider_demande(definition, corps, instant.date(), objet=lu.objet)
     appelant, destinataire = verifie.appelant, achemine.destinataire
     nir = getattr(demande, "nir_assure", None)

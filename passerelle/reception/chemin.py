@@ -95,7 +95,7 @@ async def deposer(requete: Requete, flux: str, corps: bytes, cle_idempotence: st
         authentifie = authentifier(verifie, connexion, deps)
         emetteur = authentifie.appelant.organisme.code
         if cle_idempotence is not None:
-            with au_stade(authentifie.connu):
+            with au_stade(lambda: authentifie.connu):
                 verifier_cle_idempotence(cle_idempotence)
                 deja = _reponse_deja_donnee(connexion, emetteur, cle_idempotence, flux, empreinte)
             if deja is not None:

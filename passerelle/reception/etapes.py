@@ -79,7 +79,7 @@ class Authentifie:
 
 def verifier(requete: Requete, deps: DependancesChemin) -> Verifie:
     reglages = deps.reglages
-    with au_stade(requete.connu):
+    with au_stade(lambda: requete.connu):
         appelant = verifier_appelant(deps.annuaire.actuel(), requete.message, requete.corps, deps.horloge(),
                                      fenetre=reglages.fenetre_signature, derive=reglages.derive_horloge)
     return Verifie(requete, appelant)
@@ -89,9 +89,9 @@ def authentifier(verifie: Verifie, connexion: Connection, deps: DependancesChemi
     """The replay check (a refusal of an unproven caller), then the caller-level access
     decision (robots: technician, window, rate — a refusal naming the caller)."""
     reglages = deps.reglages
-    with au_stade(verifie.requete.connu):
+    with au_stade(lambda: verifie.requete.connu):
         admettre(connexion, verifie.appelant, fenetre=reglages.fenetre_signature, derive=reglages.derive_horloge)
-    with au_stade(verifie.connu):
+    with au_stade(lambda: verifie.connu):
         autorise = autoriser_appelant(
             verifie.appelant,
             deps.annuaire.actuel().robots,
@@ -147,14 +147,14 @@ def definition_du_flux(deps: DependancesChemin, flux: str) -> DefinitionFlux:
 
 def lire(verifie: Verifie, definition: D, routage: Routage, corps: bytes) -> Lu[D]:
     """JSON read once (invalid JSON refused here, with its own code): the input boundary."""
-    with au_stade(verifie.connu.avec(flux=routage.flux)):
+    with au_stade(lambda: verifie.connu.avec(flux=routage.flux)):
         objet = lire_json(corps)
     return Lu(verifie, definition, routage, corps, objet, objet if isinstance(objet, dict) else {})
 
 
 def lire_message(verifie: Verifie, flux: str, corps: bytes, deps: DependancesChemin) -> Lu[DefinitionFlux]:
     """A message of ``flux``: the flux known, then its body read."""
-    with au_stade(verifie.connu.avec(flux=flux)):
+    with au_stade(lambda: verifie.connu.avec(flux=flux)):
         definition = definition_du_flux(deps, flux)
     return lire(verifie, definition, routage_du_flux(definition), corps)
 
@@ -203,7 +203,7 @@ def acheminer(lu: Lu[D], deps: DependancesChemin, instant: datetime, connexion: 
     """The request answered (read through ``connexion``: None only for a flux that answers
     nothing), the pivot of a mutualised activity, the destination."""
     routage, enveloppe = lu.routage, lu.enveloppe
-    with au_stade(lu.connu):
+    with au_stade(lambda: lu.connu):
         repondu = None
         if routage.repond_a:
             if connexion is None:
@@ -235,7 +235,7 @@ class Autorise(Generic[D]):
 
 def autoriser_envoi(achemine: Achemine[D], deps: DependancesChemin, instant: datetime) -> Autorise[D]:
     """The exchange-level access decision (conventions, the key's profile)."""
-    with au_stade(achemine.connu):
+    with au_stade(lambda: achemine.connu):
         autorisation = autoriser(achemine.lu.verifie.appelant, achemine.destinataire, achemine.lu.routage.flux,
                                  instant.date(), deps.conventions)
     return Autorise(achemine, autorisation)
@@ -283,7 +283,7 @@ def valider(autorise: Autorise[DefinitionFlux], deps: DependancesChemin, instant
     """Schema and rules of the day, then the minimisation cut of the authorisation, then the
     answer's person is the request's."""
     lu, repondu = autorise.achemine.lu, autorise.achemine.message_repondu
-    with au_stade(autorise.connu):
+    with au_stade(lambda: autorise.connu):
         valide = valider_message(
             lu.definition,
             lu.corps,
@@ -296,7 +296,7 @@ def valider(autorise: Autorise[DefinitionFlux], deps: DependancesChemin, instant
             ),
             objet=lu.objet,
         )
-    with au_stade(autorise.connu.avec(nir=valide.nir)):
+    with au_stade(lambda: autorise.connu.avec(nir=valide.nir)):
         autorise.autorisation.couper(valide.donnees)
         nir_index = deps.journal.index_nir(valide.nir) if valide.nir else None
         if repondu is not None and not _meme_personne(deps, repondu, valide.nir, nir_index):

@@ -50,7 +50,7 @@ def _ouvrir(deps: DependancesChemin, requete: Requete, chemin: Source, format_: 
 
     def operation(connexion: Connection) -> tuple[Authentifie, EtatLot]:
         authentifie = authentifier(verifier(requete, deps), connexion, deps)
-        with au_stade(authentifie.connu):
+        with au_stade(lambda: authentifie.connu):
             if cle is None:
                 raise Refus(code="cle_lot_absente", detail="un lot porte une Idempotency-Key: elle permet de le reprendre sans doublon")
             verifier_cle_idempotence(cle)

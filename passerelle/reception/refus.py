@@ -13,8 +13,7 @@ after its last check.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -73,14 +72,24 @@ class Refuse(Exception):
         self.connu = connu
 
 
-@contextlib.contextmanager
-def au_stade(connu: Connu) -> Iterator[None]:
+class au_stade:  # noqa: N801 — read as a phrase: ``with au_stade(lambda: lu.connu):``
     """A ``Refus`` raised inside becomes a :class:`Refuse` knowing ``connu`` (one raised by a
-    further step, already paired, passes through unchanged)."""
-    try:
-        yield
-    except Refus as refus:
-        raise Refuse(refus, connu) from None
+    further step, already paired, passes through unchanged). ``connu`` may be given as a
+    function: what is known is then built only for a refusal, never on the accepted path."""
+
+    __slots__ = ("_connu",)
+
+    def __init__(self, connu: Connu | Callable[[], Connu]) -> None:
+        self._connu = connu
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, type_: object, erreur: BaseException | None, trace: object) -> bool:
+        if isinstance(erreur, Refus):
+            connu = self._connu if isinstance(self._connu, Connu) else self._connu()
+            raise Refuse(erreur, connu) from None
+        return False
 
 
 @dataclass(frozen=True)
