@@ -165,12 +165,13 @@ def inserer_brut(dossier: Path, tranches: list, colonnes_m: list[str], colonnes_
 
 def profiler(dossier: Path, config: Path, lignes: int, tranche: int) -> str:
     """cProfile of the accept of ``lignes`` lines, in-process (traiter_lot on a fixed clock)."""
+    from passerelle.reception.etapes import Requete
     from passerelle.reception.lots import NDJSON, traiter_lot
-    from passerelle.reception.transaction import Trace
+    from passerelle.reception.refus import Connu, ContexteRequete
     from passerelle.reglages import Mode, Reglages
     from passerelle.services import construire_services
     from passerelle.signature.base import MessageHttp
-    from passerelle.signature.contenu import CorpsHache
+    from passerelle.signature.contenu import CorpsHache, empreinte_de
     from passerelle.signature.signature import signer_requete
 
     instant = datetime.now(UTC)
@@ -192,7 +193,8 @@ def profiler(dossier: Path, config: Path, lignes: int, tranche: int) -> str:
     profil = cProfile.Profile()
     debut = time.perf_counter()
     profil.enable()
-    resultat = traiter_lot(services, Trace(operation="lot", requete_id="profil"), message, hache, lot, "rdc", "profil", NDJSON)
+    requete = Requete(ContexteRequete("lot", "profil", KEYID, empreinte_de(hache)), message, hache, Connu(flux="rdc"))
+    resultat = traiter_lot(services.chemin, requete, lot, "rdc", "profil", NDJSON)
     profil.disable()
     duree = time.perf_counter() - debut
     services.moteur.dispose()

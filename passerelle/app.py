@@ -36,7 +36,7 @@ from passerelle.cycle_cles.rotation import Rotation
 from passerelle.observabilite import configurer_logs
 from passerelle.reglages import Reglages
 from passerelle.services import Services, construire_services
-from passerelle.signature.rejeu import purger_nonces
+from passerelle.stockage.nonces import purger_nonces
 
 journal_technique = structlog.get_logger("passerelle.http")
 INTERVALLE_PURGE = 60.0

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Engine
 
+from passerelle.acheminement.suspensions import GestionSuspensions
 from passerelle.annuaire.chargement import SourceAnnuaire
 from passerelle.annuaire.mutualisation import TableMutualisation, charger_mutualisation
 from passerelle.catalogue.age_legal import TableAgeLegal, charger_table_age_legal
@@ -18,6 +19,8 @@ from passerelle.consultations.registre import DefinitionConsultation, charger_co
 from passerelle.habilitations.conventions import Convention, charger_conventions, verifier_avec_le_registre
 from passerelle.journal.ecriture import Journal
 from passerelle.observabilite import Metriques
+from passerelle.reception.dependances import DependancesChemin, Signeur
+from passerelle.reception.refus import Journalisation
 from passerelle.reglages import Reglages
 from passerelle.secrets_deploiement import SecretsDeploiement, charger_secrets
 from passerelle.stockage.base import DelaisBase, VerrouEcriture, migrer, ouvrir, verrou_ecriture
@@ -25,6 +28,7 @@ from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.ecriture_groupee import EcritureGroupee
 from passerelle.stockage.suspensions import SourceSuspensions
 from passerelle.stockage.tampons import DossierTampons
+from passerelle.stockage.transactions import Transactions
 
 Horloge = Callable[[], datetime]
 
@@ -65,6 +69,58 @@ class Services:
             observer=self.metriques.groupes.observe,
         )
         self.suspensions = SourceSuspensions(self.moteur, intervalle=self.reglages.relecture_annuaire, horloge=self.horloge)
+
+    def __setattr__(self, nom: str, valeur: object) -> None:
+        # A field replaced (a test narrowing the conventions, a reloaded policy): the narrow
+        # dependencies built from the fields are built again at their next use.
+        object.__setattr__(self, nom, valeur)
+        self.__dict__.pop("_chemin", None)
+
+    @property
+    def chemin(self) -> DependancesChemin:
+        """What the request path uses (``reception/dependances.py``), built once."""
+        deps = self.__dict__.get("_chemin")
+        if deps is None:
+            deps = dependances_chemin(self)
+            object.__setattr__(self, "_chemin", deps)
+        return deps
+
+
+def dependances_chemin(services: Services) -> DependancesChemin:
+    assert services.tampons is not None
+    return DependancesChemin(
+        reglages=services.reglages,
+        journalisation=Journalisation(
+            transactions=Transactions(services.moteur, services.ecriture, services.groupe),
+            journal=services.journal,
+            metriques=services.metriques,
+            horloge=services.horloge,
+        ),
+        annuaire=services.annuaire,
+        catalogue=services.catalogue,
+        consultations=services.consultations,
+        conventions=services.conventions,
+        suspensions=services.suspensions,
+        mutualisation=services.mutualisation,
+        table_age_legal=services.table_age_legal,
+        motifs_avpf=services.motifs_avpf,
+        coffre=services.coffre,
+        signeur=Signeur(services.secrets.cle_signature, services.secrets.signature_active, services.horloge),
+        tampons=services.tampons,
+    )
+
+
+def gestion_suspensions(services: Services) -> GestionSuspensions:
+    """What suspending and resuming a convention need (art. 3.3): CLI and API alike."""
+    return GestionSuspensions(
+        conventions=services.conventions,
+        annuaire=services.annuaire,
+        journal=services.journal,
+        coffre=services.coffre,
+        keyid=services.secrets.signature_active,
+        horloge=services.horloge,
+        source=services.suspensions,
+    )
 
 
 def delais_base(reglages: Reglages) -> DelaisBase:

@@ -33,6 +33,7 @@ def _changer(action_nom: str, convention: str, motif: str, par: Optional[str], b
              config: Path, secrets: Optional[Path], developpement: bool, json_: bool) -> None:
     from passerelle.acheminement import suspensions as gestion
     from passerelle.cycle_cles.commandes import services_pour
+    from passerelle.services import gestion_suspensions
     from passerelle.erreurs import Conflit, Refus
 
     services = services_pour(secrets, base, config, developpement)
@@ -40,7 +41,7 @@ def _changer(action_nom: str, convention: str, motif: str, par: Optional[str], b
     demandeur = gestion.Demandeur(par=(par or getpass.getuser())[:256], canal="cli")
     try:
         with services.ecriture, services.moteur.begin() as connexion:
-            resultat = action(services, connexion, convention, motif, demandeur, services.horloge())
+            resultat = action(gestion_suspensions(services), connexion, convention, motif, demandeur, services.horloge())
     except Conflit as refus:
         _erreur(refus.detail, Sortie.REFUS)
     except Refus as refus:  # unknown convention, unusable motive: the input

@@ -11,6 +11,7 @@ re-reads at its directory interval (``stockage/suspensions.py: SourceSuspensions
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,8 +28,9 @@ from passerelle.habilitations.suspensions import (
     motif_valide,
     texte_instant,
 )
-from passerelle.journal.ecriture import Decision
-from passerelle.services import Services
+from passerelle.annuaire.chargement import SourceAnnuaire
+from passerelle.journal.ecriture import Decision, Journal
+from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage import suspensions as stockage
 from passerelle.stockage.suspensions import Suspension
 
@@ -41,6 +43,19 @@ CONSEQUENCES = {
 
 
 @dataclass(frozen=True)
+class GestionSuspensions:
+    """What suspending and resuming need (built once by gestion.py)."""
+
+    conventions: tuple[Convention, ...]
+    annuaire: SourceAnnuaire
+    journal: Journal
+    coffre: Coffre  # the notices are stored like any message, encrypted
+    keyid: str  # the gateway's active signing key, named on the notices it issues
+    horloge: Callable[[], datetime]
+    source: stockage.SourceSuspensions  # this replica's view, refreshed at once after a change
+
+
+@dataclass(frozen=True)
 class Demandeur:
     """Who asks: an agent of a national caisse (``organisme``, ``keyid``) or the operator."""
 
@@ -50,12 +65,12 @@ class Demandeur:
     canal: str = "cli"
 
 
-def convention_connue(services: Services, identifiant: str) -> Convention:
-    convention = convention_de(services.conventions, identifiant)
+def convention_connue(gestion: GestionSuspensions, identifiant: str) -> Convention:
+    convention = convention_de(gestion.conventions, identifiant)
     if convention is None:
         raise Introuvable(
             "convention_inconnue",
-            f"aucune convention {citer(identifiant)} ({', '.join(sorted(c.id for c in services.conventions))})",
+            f"aucune convention {citer(identifiant)} ({', '.join(sorted(c.id for c in gestion.conventions))})",
         )
     return convention
 
@@ -71,7 +86,7 @@ def _motif(motif: object) -> str:
     return texte
 
 
-def etat(services: Services, connexion: Connection, convention: Convention) -> dict[str, Any]:
+def etat(gestion: GestionSuspensions, connexion: Connection, convention: Convention) -> dict[str, Any]:
     """What ``GET /v1/conventions/{id}`` and ``conventions lister`` say of a convention now."""
     suspension = stockage.lire(connexion, convention.id)
     return {
@@ -94,7 +109,7 @@ def vue(suspension: Suspension) -> dict[str, Any]:
 
 
 def _aviser(
-    services: Services,
+    gestion: GestionSuspensions,
     connexion: Connection,
     convention: Convention,
     donnees: dict[str, Any],
@@ -103,15 +118,15 @@ def _aviser(
 ) -> list[str]:
     """The notice in place for every party and national caisse; their codes."""
     avises = []
-    for organisme in concernes(convention, services.annuaire.actuel().organismes):
+    for organisme in concernes(convention, gestion.annuaire.actuel().organismes):
         enregistrer_message(
-            services,
+            gestion.coffre,
             connexion,
             message_id=str(uuid.uuid4()),
             flux=FLUX_AVIS,
             emetteur=EMETTEUR_PASSERELLE,
             destinataire=organisme,
-            keyid=services.secrets.signature_active,
+            keyid=gestion.keyid,
             agent=EMETTEUR_PASSERELLE,
             donnees={k: v for k, v in donnees.items() if v is not None},
             empreinte="",
@@ -124,10 +139,10 @@ def _aviser(
 
 
 def suspendre(
-    services: Services, connexion: Connection, identifiant: str, motif: object, demandeur: Demandeur, instant: datetime
+    gestion: GestionSuspensions, connexion: Connection, identifiant: str, motif: object, demandeur: Demandeur, instant: datetime
 ) -> dict[str, Any]:
     """Suspend now; 409 convention_deja_suspendue (nothing written) when it already is."""
-    convention = convention_connue(services, identifiant)
+    convention = convention_connue(gestion, identifiant)
     texte = _motif(motif)
     deja = stockage.lire(connexion, convention.id)
     if deja is not None:
@@ -143,13 +158,13 @@ def suspendre(
                                                   par=demandeur.par, organisme=demandeur.organisme, journal_index=0)):
         deja = stockage.lire(connexion, convention.id)
         raise Conflit("convention_deja_suspendue", _deja(deja) if deja else f"la convention {convention.id} est déjà suspendue")
-    index = services.journal.ecrire(connexion, Decision(
+    index = gestion.journal.ecrire(connexion, Decision(
         decision="convention_suspendue", horodatage=instant, organisme=demandeur.organisme, keyid=demandeur.keyid,
         agent=demandeur.par, convention=convention.id, details={"motif": texte, "canal": demandeur.canal},
     ))
     stockage.noter_index(connexion, convention.id, index)
-    avises = _aviser(services, connexion, convention, donnees, index, instant)
-    return {**etat(services, connexion, convention), "journal_index": index, "avises": avises}
+    avises = _aviser(gestion, connexion, convention, donnees, index, instant)
+    return {**etat(gestion, connexion, convention), "journal_index": index, "avises": avises}
 
 
 def _deja(suspension: Suspension) -> str:
@@ -160,17 +175,17 @@ def _deja(suspension: Suspension) -> str:
 
 
 def reprendre(
-    services: Services, connexion: Connection, identifiant: str, motif: object, demandeur: Demandeur, instant: datetime
+    gestion: GestionSuspensions, connexion: Connection, identifiant: str, motif: object, demandeur: Demandeur, instant: datetime
 ) -> dict[str, Any]:
     """Resume now; 409 convention_non_suspendue (nothing written) when it is not suspended."""
-    convention = convention_connue(services, identifiant)
+    convention = convention_connue(gestion, identifiant)
     texte = _motif(motif)
     suspension = stockage.supprimer(connexion, convention.id)
     if suspension is None:
         raise Conflit(
             "convention_non_suspendue", f"la convention {convention.id} n'est pas suspendue : rien n'a été changé"
         )
-    index = services.journal.ecrire(connexion, Decision(
+    index = gestion.journal.ecrire(connexion, Decision(
         decision="convention_reprise", horodatage=instant, organisme=demandeur.organisme, keyid=demandeur.keyid,
         agent=demandeur.par, convention=convention.id,
         details={"motif": texte, "canal": demandeur.canal, "suspendue_le": texte_instant(suspension.suspendue_le),
@@ -181,5 +196,5 @@ def reprendre(
         "suspendue_le": texte_instant(suspension.suspendue_le), "reprise_le": texte_instant(instant), "motif": texte,
         "par": demandeur.par, "organisme": demandeur.organisme, "consequence": CONSEQUENCES["reprise"],
     }
-    avises = _aviser(services, connexion, convention, donnees, index, instant)
-    return {**etat(services, connexion, convention), "journal_index": index, "avises": avises}
+    avises = _aviser(gestion, connexion, convention, donnees, index, instant)
+    return {**etat(gestion, connexion, convention), "journal_index": index, "avises": avises}

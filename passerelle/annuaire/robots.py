@@ -8,8 +8,8 @@ conditions the gateway can check on every request: each robot has a unique id ti
 accepted for a robot declared here, of the same organisme.
 
 This module is plain data and its loading; the decision "may this robot call now?" is in
-:mod:`passerelle.habilitations.robots`, the counter of its rate in
-:mod:`passerelle.stockage.debit`.
+:mod:`passerelle.habilitations.autorisation` (rules in :mod:`passerelle.habilitations.robots`),
+the counter of its rate in :mod:`passerelle.stockage.compteurs`.
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.acheminement.connecteurs import Connecteurs
-from passerelle.api.commun import exiger_json, preparer
+from passerelle.api.dependances import dependances, exiger_json, requete_bornee
 from passerelle.consultations.execution import OPERATION, ConsultationOuverte, clore, interroger, ouvrir
 from passerelle.habilitations.conventions import PREFIXE_CONSULTATION
-from passerelle.reception.depot import reponse_signee
-from passerelle.reception.transaction import Trace, authentifier_appelant, executer
+from passerelle.reception.etapes import Requete, authentifier, verifier
+from passerelle.reception.refus import Connu, executer
 
 router = APIRouter(tags=["consultations"])
 
@@ -59,23 +59,27 @@ def connecteurs_de(request: Request) -> Connecteurs:
     summary="Consultation synchrone: la réponse du destinataire dans le même appel",
 )
 async def consulter(type: str, request: Request) -> Response:
-    services, trace, message, corps = await preparer(request, OPERATION)
-    trace.flux = (PREFIXE_CONSULTATION + type)[:64]
-    await exiger_json(services, trace, message, "une consultation")
+    deps = dependances(request)
+    recue = await requete_bornee(request, deps, OPERATION)
+    connu = Connu(flux=(PREFIXE_CONSULTATION + type)[:64])
+    await exiger_json(deps, recue, "une consultation", connu)
+    requete = Requete(recue.contexte, recue.message, recue.corps, connu)
+    corps = recue.corps
+    assert isinstance(corps, bytes)
 
-    def etape_1(connexion: Connection, trace: Trace) -> ConsultationOuverte:
-        appelant = authentifier_appelant(services, connexion, trace, message, corps)
-        return ouvrir(services, connexion, trace, appelant, type, corps, services.horloge())
+    def etape_1(connexion: Connection) -> ConsultationOuverte:
+        authentifie = authentifier(verifier(requete, deps), connexion, deps)
+        return ouvrir(deps, connexion, authentifie, type, corps, deps.horloge())
 
-    ouverte = await run_in_threadpool(executer, services, trace, etape_1)
+    ouverte = await run_in_threadpool(executer, deps.journalisation, requete.contexte, etape_1)
 
     async def etapes_2_et_3() -> dict[str, Any]:
-        issue = await interroger(connecteurs_de(request), ouverte, services.reglages.consultation_delai)
-        return await run_in_threadpool(clore, services, ouverte, issue)
+        issue = await interroger(connecteurs_de(request), ouverte, deps.reglages.consultation_delai)
+        return await run_in_threadpool(clore, deps, ouverte, issue)
 
     # Shielded: a caller who hangs up does not cancel the journaling of the outcome.
     tache = asyncio.ensure_future(etapes_2_et_3())
     tache.add_done_callback(lambda t: t.cancelled() or t.exception())
     contenu = await asyncio.shield(tache)
-    reponse = reponse_signee(services, 200, contenu)
+    reponse = deps.signeur.reponse(200, contenu)
     return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)

@@ -13,33 +13,33 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from passerelle.acheminement import suspensions as gestion
-from passerelle.api.commun import exiger_json, preparer
+from passerelle.api.dependances import dependances, exiger_json, requete_bornee, suspensions
 from passerelle.catalogue.validation import lire_json
 from passerelle.erreurs import Introuvable, RefusHabilitation, RefusValidation, citer
 from passerelle.habilitations.suspensions import PROFIL_ADMINISTRATION, concernes, partie_nationale
-from passerelle.reception.transaction import Trace, authentifier_appelant, executer
-from passerelle.services import Services
+from passerelle.reception.etapes import Requete, authentifier, verifier
+from passerelle.reception.refus import executer
 from passerelle.signature.authentification import Appelant
 
 router = APIRouter(tags=["conventions"])
 IDENTIFIANT = Path(max_length=64, description="identifiant de la convention (config/conventions/)")
 
 
-def _administrateur(services: Services, appelant: Appelant, identifiant: str) -> gestion.Demandeur:
-    convention = gestion.convention_connue(services, identifiant)
+def _administrateur(g: gestion.GestionSuspensions, appelant: Appelant, identifiant: str) -> gestion.Demandeur:
+    convention = gestion.convention_connue(g, identifiant)
     if appelant.cle.profil != PROFIL_ADMINISTRATION:
         raise RefusHabilitation(
             "administration_non_autorisee",
             f"suspendre ou reprendre une convention demande une clé de profil {PROFIL_ADMINISTRATION} d'une caisse "
             f"nationale; la clé {appelant.cle.keyid} a le profil {appelant.cle.profil}",
         )
-    organismes = services.annuaire.actuel().organismes
+    organismes = g.annuaire.actuel().organismes
     if not partie_nationale(convention, appelant.organisme, organismes):
         raise RefusHabilitation(
             "administration_non_autorisee",
@@ -48,14 +48,24 @@ def _administrateur(services: Services, appelant: Appelant, identifiant: str) ->
     return gestion.Demandeur(par=appelant.agent, organisme=appelant.organisme.code, keyid=appelant.cle.keyid, canal="api")
 
 
-async def _changer(request: Request, identifiant: str, operation: str, action: Any) -> JSONResponse:
-    services, trace, message, corps = await preparer(request, operation)
-    await exiger_json(services, trace, message, "la demande")
+def _requete(recue: Requete, convention: str) -> Requete:
+    """The request with the convention it names, for its journal entries (a refusal's too)."""
+    contexte = recue.contexte.pour(empreinte=recue.contexte.empreinte, details={"convention": convention[:64]})
+    return Requete(contexte, recue.message, recue.corps)
 
-    def dans_la_transaction(connexion: Connection, trace: Trace) -> dict[str, Any]:
-        appelant = authentifier_appelant(services, connexion, trace, message, corps)
-        trace.details["convention"] = identifiant[:64]
-        demandeur = _administrateur(services, appelant, identifiant)
+
+async def _changer(request: Request, g: gestion.GestionSuspensions, identifiant: str, operation: str,
+                   action: Any) -> JSONResponse:
+    deps = dependances(request)
+    recue = await requete_bornee(request, deps, operation)
+    await exiger_json(deps, recue, "la demande")
+    requete = _requete(recue, identifiant)
+    corps = requete.corps
+    assert isinstance(corps, bytes)
+
+    def dans_la_transaction(connexion: Connection) -> dict[str, Any]:
+        appelant = authentifier(verifier(requete, deps), connexion, deps).appelant
+        demandeur = _administrateur(g, appelant, identifiant)
         objet = lire_json(corps)
         if not isinstance(objet, dict) or set(objet) - {"motif"}:
             inconnus = sorted(set(objet) - {"motif"}) if isinstance(objet, dict) else []
@@ -65,11 +75,11 @@ async def _changer(request: Request, identifiant: str, operation: str, action: A
                 + (f" ; champ(s) inconnu(s) : {', '.join(citer(c) for c in inconnus)}" if inconnus else ""),
             )
         motif = json.loads(corps).get("motif")  # lire_json reads numbers as text: a motive is a JSON string
-        resultat: dict[str, Any] = action(services, connexion, identifiant, motif, demandeur, services.horloge())
+        resultat: dict[str, Any] = action(g, connexion, identifiant, motif, demandeur, g.horloge())
         return resultat
 
-    resultat = await run_in_threadpool(executer, services, trace, dans_la_transaction)
-    services.suspensions.invalider()  # in force on this replica from the next request
+    resultat = await run_in_threadpool(executer, deps.journalisation, requete.contexte, dans_la_transaction)
+    g.source.invalider()  # in force on this replica from the next request
     return JSONResponse(resultat)
 
 
@@ -77,31 +87,34 @@ async def _changer(request: Request, identifiant: str, operation: str, action: A
     "/v1/conventions/{convention}/suspension",
     summary="Suspendre une convention sur manquement (art. 3.3) : tout échange qu'elle autorise est refusé",
 )
-async def suspendre(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
-    return await _changer(request, convention, "suspension_convention", gestion.suspendre)
+async def suspendre(request: Request, convention: str = IDENTIFIANT,
+                    g: gestion.GestionSuspensions = Depends(suspensions)) -> JSONResponse:
+    return await _changer(request, g, convention, "suspension_convention", gestion.suspendre)
 
 
 @router.post(
     "/v1/conventions/{convention}/reprise",
     summary="Reprendre les échanges d'une convention suspendue",
 )
-async def reprendre(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
-    return await _changer(request, convention, "reprise_convention", gestion.reprendre)
+async def reprendre(request: Request, convention: str = IDENTIFIANT,
+                    g: gestion.GestionSuspensions = Depends(suspensions)) -> JSONResponse:
+    return await _changer(request, g, convention, "reprise_convention", gestion.reprendre)
 
 
 @router.get(
     "/v1/conventions/{convention}",
     summary="État d'une convention : statut, suspension en vigueur (date, motif, auteur)",
 )
-async def lire(request: Request, convention: str = IDENTIFIANT) -> JSONResponse:
-    services, trace, message, corps = await preparer(request, "etat_convention")
+async def lire(request: Request, convention: str = IDENTIFIANT,
+               g: gestion.GestionSuspensions = Depends(suspensions)) -> JSONResponse:
+    deps = dependances(request)
+    requete = _requete(await requete_bornee(request, deps, "etat_convention"), convention)
 
-    def dans_la_transaction(connexion: Connection, trace: Trace) -> dict[str, Any]:
-        appelant = authentifier_appelant(services, connexion, trace, message, corps)
-        trace.details["convention"] = convention[:64]
-        connue = gestion.convention_connue(services, convention)
-        if appelant.organisme not in concernes(connue, services.annuaire.actuel().organismes):
+    def dans_la_transaction(connexion: Connection) -> dict[str, Any]:
+        appelant = authentifier(verifier(requete, deps), connexion, deps).appelant
+        connue = gestion.convention_connue(g, convention)
+        if appelant.organisme not in concernes(connue, g.annuaire.actuel().organismes):
             raise Introuvable("convention_inconnue", f"la convention {connue.id} ne concerne pas {appelant.organisme.code}")
-        return gestion.etat(services, connexion, connue)
+        return gestion.etat(g, connexion, connue)
 
-    return JSONResponse(await run_in_threadpool(executer, services, trace, dans_la_transaction))
+    return JSONResponse(await run_in_threadpool(executer, deps.journalisation, requete.contexte, dans_la_transaction))

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from passerelle.api.commun import exiger_json, preparer
-from passerelle.reception.depot import deposer
+from passerelle.api.dependances import dependances, exiger_json, requete_bornee
+from passerelle.reception.chemin import deposer, requete_de_flux
+from passerelle.reception.refus import Connu
 
 router = APIRouter(tags=["flux"])
 
@@ -36,8 +37,10 @@ async def envoyer(
     request: Request,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Response:
-    services, trace, message, corps = await preparer(request, "depot")
-    trace.flux = flux
-    await exiger_json(services, trace, message, "le corps d'un message")
-    reponse = await deposer(services, trace, message, corps, flux, idempotency_key)
+    deps = dependances(request)
+    requete = await requete_bornee(request, deps, "depot")
+    await exiger_json(deps, requete, "le corps d'un message", Connu(flux=flux))
+    corps = requete.corps
+    assert isinstance(corps, bytes)
+    reponse = await deposer(requete_de_flux(requete, flux), flux, corps, idempotency_key, deps)
     return Response(reponse.corps, status_code=reponse.statut, headers=reponse.entetes)

@@ -23,6 +23,7 @@ from passerelle.auditeurs.acces import TemoinAuditeurs
 from passerelle.auditeurs.integrite import ClesCheckpoint
 from passerelle.reception.transaction import Trace, executer
 from passerelle.secrets_deploiement import CleRetiree
+from passerelle.acheminement.boite import Boite
 from passerelle.services import Services
 
 T = TypeVar("T")
@@ -108,3 +109,14 @@ def reglages_console(request: Request) -> ReglagesConsole:
         cle_session=services.secrets.index_aveugle,
         cookie_securise=(not services.reglages.developpement) if choix is None else choix,
     )
+
+
+def boite(request: Request) -> Boite:
+    """What reading and acknowledging a mailbox need."""
+    s = _services(request)
+    return Boite(s.coffre, s.journal, s.horloge, s.conventions, s.annuaire)
+
+
+def limite_boite(request: Request) -> int:
+    """The deployment's cap on a mailbox page (``PASSERELLE_BOITE_LIMITE_MAX``)."""
+    return _services(request).reglages.boite_limite_max

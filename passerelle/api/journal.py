@@ -52,9 +52,8 @@ def _pour_auditeur(lire: Callable[[Connection], T]) -> Callable[[Connection, Aud
     return lambda connexion, auditeur, trace: lire(connexion)
 
 
-def _pour_organisme(lire: Callable[[Connection], T]) -> Callable[[object, Connection, Appelant, Trace], T]:
-    # The organisme's runner also hands the services over: a read of the journal needs none.
-    return lambda _services, connexion, appelant, trace: lire(connexion)
+def _pour_organisme(lire: Callable[[Connection], T]) -> Callable[[Connection, Appelant, Trace], T]:
+    return lambda connexion, appelant, trace: lire(connexion)
 
 
 def reponse_entree(entree: EntreeJournal) -> Response:
@@ -163,7 +162,7 @@ async def entree(
     temoin: TemoinAuditeurs = Depends(temoin_auditeurs),
     executer: Transaction = Depends(transaction),
 ) -> Response:
-    def travail(_services: object, connexion: Connection, appelant: Appelant, trace: Trace) -> EntreeJournal:
+    def travail(connexion: Connection, appelant: Appelant, trace: Trace) -> EntreeJournal:
         lue = lire_entree(connexion, index)
         if lue is None or not visible_par(lue, appelant.organisme.code):
             raise Introuvable("entree_inconnue", f"aucune entrée {index} du journal n'est visible de {appelant.organisme.code}")

@@ -10,14 +10,16 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from passerelle.api.commun import services_de
+from passerelle.api.dependances import dependances, contexte_de, refuser_avant_transaction
 from passerelle.api.http import message_http
 from passerelle.erreurs import Refus
+from passerelle.reception.dependances import DependancesChemin
+from passerelle.reception.etapes import Requete
 from passerelle.reception.lots import CSV, NDJSON, resultats_lot, traiter_lot
-from passerelle.reception.transaction import Trace, journaliser_refus_seul
-from passerelle.signature.authentification import keyid_annonce, preauthentifier
-from passerelle.signature.contenu import CorpsHache
-from passerelle.signature.signature import signer_reponse
+from passerelle.reception.refus import Connu, ContexteRequete
+from passerelle.signature.authentification import preauthentifier
+from passerelle.signature.base import MessageHttp
+from passerelle.signature.contenu import CorpsHache, empreinte_de
 from passerelle.stockage.tampons import DossierTampons, Tampon
 
 router = APIRouter(tags=["lots"])
@@ -41,18 +43,18 @@ async def _spooler(request: Request, limite: int, tampons: DossierTampons) -> tu
     return tampon, hache
 
 
-def _preauthentifier(services, message) -> None:  # type: ignore[no-untyped-def]
+def _preauthentifier(deps: DependancesChemin, message: MessageHttp) -> None:
     """Nothing of an unknown sender is written to disk: the signature is checked first."""
-    preauthentifier(services.annuaire.actuel(), message, services.horloge(),
-                    fenetre=services.reglages.fenetre_signature, derive=services.reglages.derive_horloge)
+    preauthentifier(deps.annuaire.actuel(), message, deps.horloge(),
+                    fenetre=deps.reglages.fenetre_signature, derive=deps.reglages.derive_horloge)
 
 
-def _reponse_signee(services, emetteur: str, cle: str, resume: dict) -> tuple[Tampon, dict[str, str]]:  # type: ignore[no-untyped-def]
+def _reponse_signee(deps: DependancesChemin, emetteur: str, cle: str, resume: dict[str, object]) -> tuple[Tampon, dict[str, str]]:
     """All per-line results then a summary line, in an encrypted spool file, signed like a receipt."""
     hache = CorpsHache()
-    tampon = services.tampons.nouveau(".ndjson")
+    tampon = deps.tampons.nouveau(".ndjson")
     try:
-        for morceau in [*resultats_lot(services, emetteur, cle), (json.dumps({"resume": resume}, ensure_ascii=False) + "\n").encode()]:
+        for morceau in [*resultats_lot(deps, emetteur, cle), (json.dumps({"resume": resume}, ensure_ascii=False) + "\n").encode()]:
             hache.ajouter(morceau)
             tampon.ecrire(morceau)
         tampon.terminer()
@@ -60,8 +62,7 @@ def _reponse_signee(services, emetteur: str, cle: str, resume: dict) -> tuple[Ta
         tampon.supprimer()
         raise
     entetes = {"content-type": NDJSON}
-    entetes.update(signer_reponse(statut=200, entetes=entetes, corps=hache, cle=services.secrets.cle_signature,
-                                  keyid=services.secrets.signature_active, maintenant=int(services.horloge().timestamp())))
+    entetes.update(deps.signeur.entetes(200, entetes, hache))
     entetes["content-length"] = str(hache.taille)
     return tampon, entetes
 
@@ -85,23 +86,24 @@ async def envoyer_lot(
     request: Request,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", description="clé du lot, pour le reprendre"),
 ) -> StreamingResponse:
-    services = services_de(request)
+    deps = dependances(request)
     message = message_http(request)
-    trace = Trace(operation="lot", requete_id=request.state.requete_id, keyid_annonce=keyid_annonce(message), flux=flux)
+    contexte = contexte_de(request, "lot")
     type_contenu = message.entetes.get("content-type", "").split(";", 1)[0].strip().lower()
     try:
         if type_contenu not in (NDJSON, CSV):
             raise Refus(code="type_contenu_non_supporte", detail=f"un lot s'envoie en {NDJSON} ou {CSV}", statut=415,
                         titre="Type de contenu non pris en charge")
-        await run_in_threadpool(_preauthentifier, services, message)
-        chemin, hache = await _spooler(request, services.reglages.taille_max_lot, services.tampons)
+        await run_in_threadpool(_preauthentifier, deps, message)
+        chemin, hache = await _spooler(request, deps.reglages.taille_max_lot, deps.tampons)
     except Refus as refus:
-        await run_in_threadpool(journaliser_refus_seul, services, trace, refus)
-        raise
+        raise await refuser_avant_transaction(deps, contexte, refus, Connu(flux=flux)) from None
+    requete = Requete(ContexteRequete("lot", contexte.requete_id, contexte.keyid_annonce, empreinte_de(hache)),
+                      message, hache, Connu(flux=flux))
     try:
-        resultat = await run_in_threadpool(traiter_lot, services, trace, message, hache, chemin, flux, idempotency_key, type_contenu)
+        resultat = await run_in_threadpool(traiter_lot, deps, requete, chemin, flux, idempotency_key, type_contenu)
         assert idempotency_key is not None
-        sortie, entetes = await run_in_threadpool(_reponse_signee, services, resultat.appelant.organisme.code, idempotency_key, resultat.resume)
+        sortie, entetes = await run_in_threadpool(_reponse_signee, deps, resultat.appelant.organisme.code, idempotency_key, resultat.resume)
     finally:
         chemin.supprimer()
     return StreamingResponse(_lire(sortie), status_code=200, headers=entetes, background=BackgroundTask(sortie.supprimer))

@@ -91,7 +91,7 @@ async def _executer(request: Request, executer: Transaction, operation: str, lir
     """``lire(connexion, appelant)`` for an auditor (Bearer) or a signed organisme, refusals journaled."""
     if est_auditeur(request):
         return await executer_auditeur(request, executer, operation, lambda connexion, auditeur, _trace: lire(connexion, auditeur))
-    return await executer_authentifie_brut(request, operation, lambda _s, connexion, appelant, _trace: lire(connexion, appelant))
+    return await executer_authentifie_brut(request, operation, lambda connexion, appelant, _trace: lire(connexion, appelant))
 
 
 @router.get(

@@ -28,17 +28,17 @@ from sqlalchemy.engine import Connection
 from connecteurs.base import Consultation
 from connecteurs.erreurs import ConsultationImpossible
 from passerelle.acheminement.connecteurs import ConnecteurIndisponible, Connecteurs
-from passerelle.acheminement.routage import choisir_destinataire, pivot_de
 from passerelle.annuaire.modeles import Organisme
 from passerelle.catalogue.traduction import traduire_erreurs
 from passerelle.catalogue.validation import lire_json, champs_nir
 from passerelle.consultations.modeles import DemandeConsultation, ReponseConsultation
 from passerelle.consultations.registre import DefinitionConsultation
 from passerelle.erreurs import ErreurChamp, Introuvable, Refus, RefusValidation, citer
-from passerelle.habilitations.decision import FaitsEchange, decider
-from passerelle.journal.ecriture import Decision, horodatage_texte
-from passerelle.reception.transaction import Trace
-from passerelle.services import Services
+from passerelle.journal import decisions
+from passerelle.journal.ecriture import horodatage_texte
+from passerelle.reception.dependances import DependancesChemin
+from passerelle.reception.etapes import Authentifie, Routage, acheminer, autoriser_envoi, lire
+from passerelle.reception.refus import au_stade
 from passerelle.signature.authentification import Appelant
 from passerelle.signature.contenu import empreinte_contenu
 
@@ -86,10 +86,6 @@ class Issue:
     echec: ConsultationImpossible | None = None
 
 
-def _texte(valeur: object) -> str | None:
-    return valeur if isinstance(valeur, str) and valeur else None
-
-
 def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: date, *, objet: Any = None) -> DemandeConsultation:
     """The question fits its model and its rules, every fault listed (as for a flux).
     ``objet``: the body already read by ``lire_json`` (step 1 reads the envelope first)."""
@@ -125,81 +121,43 @@ def valider_demande(definition: DefinitionConsultation, corps: bytes, jour: date
     return demande
 
 
-def ouvrir(
-    services: Services,
-    connexion: Connection,
-    trace: Trace,
-    appelant: Appelant,
-    type_: str,
-    corps: bytes,
-    instant: datetime,
-) -> ConsultationOuverte:
-    """Step 1, inside ``executer``: a refusal here is journaled like any other."""
-    definition = services.consultations.get(type_)
-    if definition is None:
-        raise Introuvable(
-            "consultation_inconnue",
-            f"la consultation {citer(type_)} n'existe pas ({', '.join(sorted(services.consultations)) or 'aucune'})",
-        )
-    trace.flux = definition.flux
-    objet = lire_json(corps)  # the input boundary: nothing below sees text it cannot carry
-    enveloppe = objet if isinstance(objet, dict) else {}
-    trace.nir = _texte(enveloppe.get("nir_assure"))
-    emetteur = appelant.organisme
-    pivot = None
-    if definition.mutualisation:
-        pivot = pivot_de(services.mutualisation, definition.mutualisation, enveloppe.get("departement"), instant.date())
-    destinataire = choisir_destinataire(
-        emetteur=emetteur,
-        demande=_texte(enveloppe.get("destinataire")),
-        reponse_a_emetteur=None,
-        types_destinataires=definition.types_destinataires,
-        annuaire=services.annuaire.actuel(),
-        pivot=pivot,
-    )
-    trace.destinataire = destinataire.code
-    autorisation = decider(
-        FaitsEchange(
-            emetteur=emetteur, destinataire=destinataire, flux=definition.flux, jour=instant.date(),
-            profil=appelant.cle.profil,
-        ),
-        services.conventions, services.suspensions.actuel(connexion),  # art. 3.3: the suspensions as this replica last read them
-    )
-    demande = valider_demande(definition, corps, instant.date(), objet=objet)
+def ouvrir(deps: DependancesChemin, connexion: Connection, authentifie: Authentifie, type_: str, corps: bytes,
+           instant: datetime) -> ConsultationOuverte:
+    """Step 1, inside the request's transaction: the path's ``Lu → Achemine → Autorise`` for a
+    consultation type, its own validation, then the question journaled. Raises ``Refuse``."""
+    verifie = authentifie.verifie
+    with au_stade(lambda: verifie.connu):
+        definition = deps.consultations.get(type_)
+        if definition is None:
+            raise Introuvable(
+                "consultation_inconnue",
+                f"la consultation {citer(type_)} n'existe pas ({', '.join(sorted(deps.consultations)) or 'aucune'})",
+            )
+    routage = Routage(definition.flux, definition.types_destinataires, definition.mutualisation)
+    lu = lire(verifie, definition, routage, corps)
+    achemine = acheminer(lu, deps, instant, None)  # a question answers no message
+    autorise = autoriser_envoi(achemine, deps, instant)
+    with au_stade(lambda: autorise.connu):
+        demande = valider_demande(definition, corps, instant.date(), objet=lu.objet)
+    appelant, destinataire = verifie.appelant, achemine.destinataire
     nir = getattr(demande, "nir_assure", None)
-    trace.nir = nir
     consultation_id = str(uuid.uuid4())
-    trace.message = consultation_id
-    details: dict[str, object] = {"operation": OPERATION, "type": definition.nom, "requete": trace.requete_id}
-    details.update(trace.details)
-    index = services.journal.ecrire(
-        connexion,
-        Decision(
-            decision="consultation_demandee",
-            horodatage=instant,
-            flux=definition.flux,
-            message=consultation_id,
-            organisme=emetteur.code,
-            destinataire=destinataire.code,
-            keyid=appelant.cle.keyid,
-            agent=appelant.agent,
-            robot=appelant.cle.robot,
-            nir=nir,
-            empreinte=trace.empreinte,
-            convention=autorisation.convention,
-            details=details,
-        ),
-    )
+    empreinte = verifie.requete.contexte.empreinte
+    details: dict[str, object] = {"operation": OPERATION, "type": definition.nom, "requete": verifie.requete.contexte.requete_id}
+    details.update(verifie.requete.contexte.details)
+    convention = autorise.autorisation.convention
+    echange = decisions.Echange(appelant, definition.flux, consultation_id, destinataire.code, nir, convention)
+    index = deps.journal.ecrire(connexion, decisions.consultation_demandee(echange, instant, empreinte, details))
     return ConsultationOuverte(
         id=consultation_id,
         definition=definition,
         appelant=appelant,
         destinataire=destinataire,
-        convention=autorisation.convention,
+        convention=convention,
         demande=demande,
         parametres=demande.model_dump(mode="json", exclude={"destinataire", "reference"}, exclude_none=True),
         nir=nir,
-        empreinte=trace.empreinte,
+        empreinte=empreinte,
         demande_le=instant,
         journal_index=index,
     )
@@ -263,10 +221,10 @@ async def interroger(connecteurs: Connecteurs, ouverte: ConsultationOuverte, del
     return Issue(duree=time.perf_counter() - debut, reponse=reponse)
 
 
-def clore(services: Services, ouverte: ConsultationOuverte, issue: Issue) -> dict[str, Any]:
+def clore(deps: DependancesChemin, ouverte: ConsultationOuverte, issue: Issue) -> dict[str, Any]:
     """Step 3: journal the outcome in its own transaction; then the signed answer's content,
     or the failure raised as a problem (journaled as ``consultation_echouee``, not a refusal)."""
-    instant = services.horloge()
+    instant = deps.horloge()
     appelant = ouverte.appelant
     details: dict[str, object] = {
         "operation": OPERATION,
@@ -282,26 +240,14 @@ def clore(services: Services, ouverte: ConsultationOuverte, issue: Issue) -> dic
             details["cause"] = issue.echec.detail[:500]
     else:
         empreinte_reponse = empreinte_contenu(rfc8785.dumps(issue.reponse))
-    decision = Decision(
-        decision="consultation_echouee" if issue.echec is not None else "consultation_repondue",
-        code=issue.echec.code if issue.echec is not None else None,
-        horodatage=instant,
-        flux=ouverte.definition.flux,
-        message=ouverte.id,
-        organisme=appelant.organisme.code,
-        destinataire=ouverte.destinataire.code,
-        keyid=appelant.cle.keyid,
-        agent=appelant.agent,
-        robot=appelant.cle.robot,
-        nir=ouverte.nir,
-        empreinte=empreinte_reponse,
-        convention=ouverte.convention,
-        details=details,
-    )
-    with services.ecriture, services.moteur.begin() as connexion:
-        index = services.journal.ecrire(connexion, decision)
+    echange = decisions.Echange(appelant, ouverte.definition.flux, ouverte.id, ouverte.destinataire.code, ouverte.nir,
+                                ouverte.convention)
+    decision = decisions.consultation_close(echange, instant, echec=issue.echec.code if issue.echec is not None else None,
+                                            empreinte_reponse=empreinte_reponse, details=details)
+    with deps.transactions.ecrire() as connexion:
+        index = deps.journal.ecrire(connexion, decision)
     if issue.echec is not None:
-        services.metriques.decisions.labels(OPERATION, "echec", issue.echec.code).inc()
+        deps.metriques.decisions.labels(OPERATION, "echec", issue.echec.code).inc()
         raise Refus(
             code=issue.echec.code,
             detail=f"la consultation {ouverte.id} auprès de {ouverte.destinataire.code} n'a pas abouti"
@@ -310,7 +256,7 @@ def clore(services: Services, ouverte: ConsultationOuverte, issue: Issue) -> dic
             statut=statut,
             titre=titre,
         )
-    services.metriques.decisions.labels(OPERATION, "repondue", "").inc()
+    deps.metriques.decisions.labels(OPERATION, "repondue", "").inc()
     return {
         "id": ouverte.id,
         "type": ouverte.definition.nom,

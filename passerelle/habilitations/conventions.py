@@ -134,12 +134,6 @@ class Convention(BaseModel):
                         )
         return self
 
-    def en_vigueur_le(self, jour: date) -> bool:
-        """On its own; the voiding of a local agreement needs the others (habilitations/cycle.py)."""
-        from passerelle.habilitations.cycle import StatutEffectif, statut_effectif
-
-        return statut_effectif(self, (self,), jour).statut is StatutEffectif.en_vigueur
-
 
 class ConventionsInvalides(ValueError):
     pass

@@ -157,3 +157,9 @@ def decrire(convention: Convention, conventions: Iterable[Convention], jour: dat
                 ligne += ", rappels " + ", ".join(duree_lisible(r) for r in sorted(h.rappels, reverse=True)) + " avant"
         lignes.append(ligne)
     return lignes
+
+
+def en_vigueur_le(convention: Convention, jour: date) -> bool:
+    """A convention on its own, in force that day? (The voiding of a local agreement needs the
+    others: :func:`statut_effectif` with all of them.)"""
+    return statut_effectif(convention, (convention,), jour).statut is StatutEffectif.en_vigueur

@@ -1,4 +1,7 @@
-"""The access decision: a pure function from the facts of a request to allow or a precise refusal.
+"""The convention rules: a pure function from the facts of an exchange to allow or a precise refusal.
+
+The private part of :func:`passerelle.habilitations.autorisation.autoriser`, the one access
+decision of the request path (which callers reach it, and the minimisation cut, are there).
 
 Default deny. The refusal code names the first condition that failed, from the most specific
 (a convention would allow it but is not in force) to the most general (no convention at all).
@@ -28,7 +31,7 @@ class FaitsEchange:
 
 
 @dataclass(frozen=True)
-class Autorisation:
+class Accord:
     convention: str
     finalite: str
     habilitation: Habilitation
@@ -36,7 +39,7 @@ class Autorisation:
 
 def decider(
     faits: FaitsEchange, conventions: Iterable[Convention], suspensions: Mapping[str, Suspension] | None = None
-) -> Autorisation:
+) -> Accord:
     """Allow when one convention in force, not suspended (art. 3.3), grants the flux from this
     sender to this destination."""
     conventions = tuple(conventions)  # all of them: a local agreement's voiding depends on the others
@@ -60,7 +63,7 @@ def decider(
                     if (suspension := suspension_en_vigueur(suspensions, convention.id, faits.instant)) is not None:
                         suspendues.append(suspension)
                         continue
-                    return Autorisation(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
+                    return Accord(convention=convention.id, finalite=convention.finalite, habilitation=habilitation)
                 hors_vigueur.append((convention, etat))
             elif emetteur_ok:
                 mauvais_destinataire = True

@@ -7,9 +7,15 @@ technical incident but an exchange the agreement does not allow, hence a 403 wit
 robot's operator can fix its schedule without asking anyone.
 
 The windows are read in the robot's time zone (Europe/Paris unless said), with ``zoneinfo``: a
-window agreed as "19:00" stays 19:00 in Paris across daylight-saving changes. The other half
-of annex 2, the human-like rate, needs a counter shared by every replica and lives in
-:mod:`passerelle.stockage.debit`.
+window agreed as "19:00" stays 19:00 in Paris across daylight-saving changes.
+
+The other half of annex 2, the human-like rate ("à un rythme identique ou très peu supérieur à
+celui des humains"), is decided here too, from a count: a per-process counter would multiply the
+agreed rate by the number of replicas, so the count comes from a counter shared in the database
+(:mod:`passerelle.stockage.compteurs`, one per robot and minute — a fixed window, the simplest
+rule both sides can check against their own logs). Attempts count, not only successes: the
+agreement is about load. The composition (technician, window, rate, in that order) is
+:func:`passerelle.habilitations.autorisation.autoriser_appelant`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from passerelle.annuaire.robots import JOURS, PlageHoraire, Robot
-from passerelle.erreurs import RefusHabilitation
+from passerelle.erreurs import Refus, RefusHabilitation
 
 
 class RefusHorsPlage(RefusHabilitation):
@@ -73,3 +79,36 @@ def verifier_technicien(robot: Robot, keyid: str, agent: str) -> None:
     if nom in {robot.id.lower(), keyid.lower()}:
         raise RefusTechnicienAbsent(robot)
 
+
+
+class RefusDebitRobot(Refus):
+    """429 ``debit_robot_depasse``, with ``Retry-After`` (RFC 9110) set to the next window."""
+
+    def __init__(self, robot: Robot, requetes: int, attente: int) -> None:
+        super().__init__(
+            code="debit_robot_depasse",
+            detail=(
+                f"l'assistant digital {robot.id} est limité à {robot.debit_par_minute} requêtes par minute "
+                f"(rythme humain convenu, annexe 2); c'est la {requetes}e de cette minute: réessayer "
+                f"dans {attente} s"
+            ),
+            statut=429,
+            titre="Débit du robot dépassé",
+            entetes={"Retry-After": str(attente)},
+        )
+
+
+def minute_de(instant: datetime) -> int:
+    """The fixed window an instant falls in: the number of whole minutes since the epoch."""
+    return int(instant.timestamp()) // 60
+
+
+def secondes_avant_minute_suivante(instant: datetime) -> int:
+    reste = 60 - (instant.timestamp() % 60)
+    return max(1, int(reste) if reste == int(reste) else int(reste) + 1)
+
+
+def verifier_debit(robot: Robot, requetes: int, instant: datetime) -> None:
+    """Refuse (429) the ``requetes``-th request of this minute beyond the robot's agreed rate."""
+    if requetes > robot.debit_par_minute:
+        raise RefusDebitRobot(robot, requetes, secondes_avant_minute_suivante(instant))

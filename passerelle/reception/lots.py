@@ -13,48 +13,28 @@ twice.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from passerelle.erreurs import Conflit, Introuvable, Refus, RefusValidation, citer
-from passerelle.journal.ecriture import Decision
-from passerelle.reception.acceptation import accepter
-from passerelle.reception.depot import verifier_cle_idempotence
+from passerelle.erreurs import Conflit, Refus, RefusValidation
+from passerelle.journal import decisions
+from passerelle.reception.chemin import verifier_cle_idempotence
+from passerelle.reception.dependances import DependancesChemin
+from passerelle.reception.etapes import Authentifie, Requete, Verifie, authentifier, definition_du_flux, examiner, verifier
+from passerelle.reception.inscription import inscrire
 from passerelle.reception.lignes import Ligne, Source, lignes_csv, lignes_ndjson, lire_entete
-from passerelle.reception.transaction import Trace, authentifier_appelant, decision_de_refus, executer
-from passerelle.services import Services
+from passerelle.reception.refus import Connu, Refuse, au_stade, executer, journaliser_refus
 from passerelle.signature.authentification import Appelant
-from passerelle.signature.base import MessageHttp
-from passerelle.signature.contenu import CorpsHache, empreinte_contenu, empreinte_de
-from passerelle.stockage.dialecte import inserer_sauf_conflit
-from passerelle.stockage.tables import lots, lots_resultats
+from passerelle.signature.contenu import empreinte_contenu
+from passerelle.stockage import lots as stockage_lots
+from passerelle.stockage.lots import EtatLot
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
-
-
-@dataclass(frozen=True)
-class EtatLot:
-    flux: str
-    empreinte: str
-    lignes_traitees: int
-    acceptees: int
-    refusees: int
-    termine: bool
-
-
-def _lire_etat(connexion: Connection, emetteur: str, cle: str) -> EtatLot | None:
-    row = connexion.execute(sa.select(lots).where(lots.c.emetteur == emetteur, lots.c.cle == cle)).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return EtatLot(m["flux"], m["empreinte"], m["lignes_traitees"], m["acceptees"], m["refusees"], m["termine"])
 
 
 @dataclass(frozen=True)
@@ -63,134 +43,117 @@ class ResultatLot:
     resume: dict[str, Any]
 
 
-def _ouvrir(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source, format_: str,
-            flux: str, cle: str | None, instant: datetime) -> tuple[Appelant, EtatLot]:
-    empreinte = empreinte_de(hache)
+def _ouvrir(deps: DependancesChemin, requete: Requete, chemin: Source, format_: str, flux: str, cle: str | None,
+            instant: datetime) -> tuple[Authentifie, EtatLot]:
+    """The batch's own checks, after its caller's: its key, its flux, a CSV header; its row."""
+    empreinte = requete.contexte.empreinte or ""
 
-    def operation(connexion: Connection, trace: Trace) -> tuple[Appelant, EtatLot]:
-        appelant = authentifier_appelant(services, connexion, trace, message, hache)
-        if cle is None:
-            raise Refus(code="cle_lot_absente", detail="un lot porte une Idempotency-Key: elle permet de le reprendre sans doublon")
-        verifier_cle_idempotence(cle)
-        if flux not in services.catalogue:
-            raise Introuvable("flux_inconnu", f"le flux {citer(flux)} n'existe pas ({', '.join(sorted(services.catalogue))})")
-        emetteur = appelant.organisme.code
-        valeurs = {"emetteur": emetteur, "cle": cle, "flux": flux, "empreinte": empreinte, "lignes_traitees": 0,
-                   "acceptees": 0, "refusees": 0, "termine": False, "cree_le": instant, "modifie_le": instant}
-        if format_ == CSV:  # the header alone can refuse the whole batch
-            lire_entete(chemin, services.catalogue[flux].modele, services.reglages.taille_max_corps)
-        inserer_sauf_conflit(connexion, lots, valeurs)
-        etat = _lire_etat(connexion, emetteur, cle)
-        assert etat is not None
-        if etat.empreinte != empreinte or etat.flux != flux:
-            raise RefusValidation("idempotence_conflit", "cette Idempotency-Key a déjà servi pour un autre lot: une clé neuve est nécessaire")
-        return appelant, etat
+    def operation(connexion: Connection) -> tuple[Authentifie, EtatLot]:
+        authentifie = authentifier(verifier(requete, deps), connexion, deps)
+        with au_stade(lambda: authentifie.connu):
+            if cle is None:
+                raise Refus(code="cle_lot_absente", detail="un lot porte une Idempotency-Key: elle permet de le reprendre sans doublon")
+            verifier_cle_idempotence(cle)
+            definition = definition_du_flux(deps, flux)
+            if format_ == CSV:  # the header alone can refuse the whole batch
+                lire_entete(chemin, definition.modele, deps.reglages.taille_max_corps)
+            etat = stockage_lots.ouvrir(connexion, authentifie.appelant.organisme.code, cle, flux, empreinte, instant)
+            if etat.empreinte != empreinte or etat.flux != flux:
+                raise RefusValidation("idempotence_conflit", "cette Idempotency-Key a déjà servi pour un autre lot: une clé neuve est nécessaire")
+        return authentifie, etat
 
-    return executer(services, trace, operation)
+    return executer(deps.journalisation, requete.contexte, operation)
 
 
-def _tranche(services: Services, connexion: Connection, trace: Trace, appelant: Appelant, flux: str,
-             cle: str, lignes: list[Ligne], instant: datetime) -> tuple[list[dict[str, Any]], int, int]:
-    resultats: list[dict[str, Any]] = []
-    acceptees = refusees = 0
-    for ligne in lignes:
-        suivi = Trace(operation="lot", requete_id=trace.requete_id, appelant=appelant,
-                      details={"lot": cle, "ligne": ligne.numero})
-        try:
-            if ligne.refus is not None:
-                raise ligne.refus
-            assert ligne.corps is not None
-            suivi.empreinte = empreinte_contenu(ligne.corps)
-            acceptation = accepter(services, connexion, suivi, appelant, flux, ligne.corps, suivi.empreinte, instant)
-            recu = acceptation.recu
-            resultats.append({"ligne": ligne.numero, "id": recu["id"], "destinataire": recu["destinataire"],
-                              "journal_index": recu["journal_index"]})
-            acceptees += 1
-        except Refus as refus:
-            services.journal.ecrire(connexion, decision_de_refus(suivi, refus, services))
-            resultats.append({"ligne": ligne.numero, "probleme": refus.probleme()})
-            refusees += 1
-    return resultats, acceptees, refusees
+def _ligne(deps: DependancesChemin, connexion: Connection, lot: Authentifie, flux: str, cle: str, ligne: Ligne,
+           instant: datetime) -> dict[str, Any]:
+    """One line, decided as the same message sent alone would be (its signature is the
+    batch's); its refusal journaled like one. Its result."""
+    contexte = lot.verifie.requete.contexte
+    details = {"lot": cle, "ligne": ligne.numero}
+    if ligne.refus is not None:  # unreadable: nothing known of it but its batch's caller
+        refus = journaliser_refus(deps.journalisation, connexion, contexte.pour(details=details),
+                                  Refuse(ligne.refus, Connu(appelant=lot.appelant)))
+        return {"ligne": ligne.numero, "probleme": refus.probleme()}
+    assert ligne.corps is not None
+    contexte = contexte.pour(empreinte=empreinte_contenu(ligne.corps), details=details)
+    verifie = Verifie(Requete(contexte, lot.verifie.requete.message, ligne.corps), lot.appelant)
+    try:
+        examen = examiner(verifie, flux, ligne.corps, deps, instant, connexion)
+    except Refuse as refuse:
+        refus = journaliser_refus(deps.journalisation, connexion, contexte, refuse)
+        return {"ligne": ligne.numero, "probleme": refus.probleme()}
+    recu = inscrire(Authentifie(verifie, lot.autorise), examen, connexion, deps, instant).recu
+    return {"ligne": ligne.numero, "id": recu["id"], "destinataire": recu["destinataire"],
+            "journal_index": recu["journal_index"]}
 
 
-def traiter_lot(services: Services, trace: Trace, message: MessageHttp, hache: CorpsHache, chemin: Source,
-                flux: str, cle: str | None, format_: str) -> ResultatLot:
-    instant = services.horloge()
-    trace.flux = flux
-    trace.empreinte = empreinte_de(hache)
-    appelant, etat = _ouvrir(services, trace, message, hache, chemin, format_, flux, cle, instant)
+def _tranche(deps: DependancesChemin, connexion: Connection, lot: Authentifie, flux: str, cle: str,
+             lignes: list[Ligne], instant: datetime) -> tuple[list[dict[str, Any]], int, int]:
+    """A chunk of lines in one transaction: their results, how many accepted and refused."""
+    resultats = [_ligne(deps, connexion, lot, flux, cle, ligne, instant) for ligne in lignes]
+    refusees = sum(1 for x in resultats if "probleme" in x)
+    return resultats, len(resultats) - refusees, refusees
+
+
+def traiter_lot(deps: DependancesChemin, requete: Requete, chemin: Source, flux: str, cle: str | None,
+                format_: str) -> ResultatLot:
+    instant = deps.horloge()
+    lot, etat = _ouvrir(deps, requete, chemin, format_, flux, cle, instant)
     assert cle is not None
-    emetteur = appelant.organisme.code
+    emetteur = lot.appelant.organisme.code
     if not etat.termine:
-        modele = services.catalogue[flux].modele
-        limite, deja = services.reglages.taille_max_corps, etat.lignes_traitees
+        modele = deps.catalogue[flux].modele
+        limite, deja = deps.reglages.taille_max_corps, etat.lignes_traitees
         if format_ == NDJSON:
             source = lignes_ndjson(chemin, limite, deja)
         else:
             source = lignes_csv(chemin, modele, limite, deja)
-        _avancer(services, trace, appelant, flux, cle, source, etat)
-    with services.moteur.connect() as connexion:
-        final = _lire_etat(connexion, emetteur, cle)
+        _avancer(deps, lot, flux, cle, source, etat)
+    with deps.transactions.lire() as connexion:
+        final = stockage_lots.lire_etat(connexion, emetteur, cle)
     assert final is not None
-    return ResultatLot(appelant, {"lot": cle, "flux": flux, "lignes": final.lignes_traitees,
-                                  "acceptees": final.acceptees, "refusees": final.refusees, "empreinte": final.empreinte})
+    return ResultatLot(lot.appelant, {"lot": cle, "flux": flux, "lignes": final.lignes_traitees,
+                                      "acceptees": final.acceptees, "refusees": final.refusees, "empreinte": final.empreinte})
 
 
-def _avancer(services: Services, trace: Trace, appelant: Appelant, flux: str, cle: str,
-             source: Iterator[Ligne], etat: EtatLot) -> None:
+def _avancer(deps: DependancesChemin, lot: Authentifie, flux: str, cle: str, source: Iterator[Ligne],
+             etat: EtatLot) -> None:
+    appelant = lot.appelant
     emetteur = appelant.organisme.code
-    taille = services.reglages.lot_tranche
+    taille = deps.reglages.lot_tranche
     faites, acceptees, refusees = etat.lignes_traitees, etat.acceptees, etat.refusees
     lot_lignes: list[Ligne] = []
 
-    def valider_tranche(dernieres: list[Ligne], fin: bool) -> None:
+    def inscrire_tranche(dernieres: list[Ligne], fin: bool) -> None:
         nonlocal faites, acceptees, refusees
-        instant = services.horloge()
-        with services.ecriture, services.moteur.begin() as connexion:
-            resultats, a, r = _tranche(services, connexion, trace, appelant, flux, cle, dernieres, instant)
-            avance = connexion.execute(
-                sa.update(lots)
-                .where(lots.c.emetteur == emetteur, lots.c.cle == cle, lots.c.lignes_traitees == faites)
-                .values(lignes_traitees=faites + len(dernieres), acceptees=acceptees + a, refusees=refusees + r,
-                        termine=fin, modifie_le=instant)
-                .returning(lots.c.cle)
-            ).first()
-            if avance is None:
+        instant = deps.horloge()
+        with deps.transactions.ecrire() as connexion:
+            resultats, a, r = _tranche(deps, connexion, lot, flux, cle, dernieres, instant)
+            apres = EtatLot(flux, etat.empreinte, faites + len(dernieres), acceptees + a, refusees + r, fin)
+            if not stockage_lots.avancer(connexion, emetteur, cle, faites, apres, instant):
                 raise Conflit("lot_en_cours", "ce lot est traité en ce moment par une autre requête: réessayez plus tard")
-            numero = connexion.execute(
-                sa.select(sa.func.count()).select_from(lots_resultats)
-                .where(lots_resultats.c.emetteur == emetteur, lots_resultats.c.cle == cle)
-            ).scalar_one()
             # backslashreplace: should a message ever hold a lone surrogate, it stays a JSON escape
             contenu = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in resultats).encode("utf-8", "backslashreplace")
-            connexion.execute(sa.insert(lots_resultats).values(emetteur=emetteur, cle=cle, tranche=numero, resultats=zlib.compress(contenu)))
+            stockage_lots.ajouter_resultats(connexion, emetteur, cle, contenu)
             if fin:
-                services.journal.ecrire(connexion, Decision(
-                    decision="lot_traite", horodatage=instant, flux=flux, organisme=emetteur,
-                    keyid=appelant.cle.keyid, agent=appelant.agent, robot=appelant.cle.robot, empreinte=trace.empreinte,
-                    details={"lot": cle, "lignes": faites + len(dernieres), "acceptees": acceptees + a, "refusees": refusees + r},
+                deps.journal.ecrire(connexion, decisions.lot_traite(
+                    appelant, flux, instant, lot.verifie.requete.contexte.empreinte,
+                    {"lot": cle, "lignes": apres.lignes_traitees, "acceptees": apres.acceptees, "refusees": apres.refusees},
                 ))
-        faites += len(dernieres)
-        acceptees += a
-        refusees += r
+        faites, acceptees, refusees = apres.lignes_traitees, apres.acceptees, apres.refusees
 
     for ligne in source:
         if ligne.numero <= etat.lignes_traitees:
             continue
         lot_lignes.append(ligne)
         if len(lot_lignes) >= taille:
-            valider_tranche(lot_lignes, False)
+            inscrire_tranche(lot_lignes, False)
             lot_lignes = []
-    valider_tranche(lot_lignes, True)
+    inscrire_tranche(lot_lignes, True)
 
 
-def resultats_lot(services: Services, emetteur: str, cle: str) -> Iterator[bytes]:
+def resultats_lot(deps: DependancesChemin, emetteur: str, cle: str) -> Iterator[bytes]:
     """The per-line results, chunk by chunk, in line order."""
-    with services.moteur.connect() as connexion:
-        tranches = connexion.execute(
-            sa.select(lots_resultats.c.resultats)
-            .where(lots_resultats.c.emetteur == emetteur, lots_resultats.c.cle == cle)
-            .order_by(lots_resultats.c.tranche)
-        )
-        for (compresse,) in tranches:
-            yield zlib.decompress(compresse)
+    with deps.transactions.lire() as connexion:
+        yield from stockage_lots.lire_resultats(connexion, emetteur, cle)

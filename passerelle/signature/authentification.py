@@ -73,7 +73,7 @@ def verifier_appelant(
 ) -> Appelant:
     """Everything but replay: the signature, its key in the directory, the agent named. No
     database — so it can run before the transaction; ``admettre`` must follow, in it
-    (``reception/transaction.py`` joins the two for every organisme endpoint)."""
+    (``reception/etapes.py``: ``verifier`` then ``authentifier``, for every organisme endpoint)."""
     retenue: dict[str, Cle] = {}
     signature = verifier_requete(
         message,

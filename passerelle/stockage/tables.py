@@ -259,7 +259,7 @@ dossiers = sa.Table(
 
 # Annex 2's human-like rate, shared by every replica: requests per robot per minute (epoch
 # minute number), incremented atomically (INSERT ... ON CONFLICT DO UPDATE) in the request's
-# transaction; a robot's old minutes are purged when it opens a new one (stockage/debit.py).
+# transaction; a robot's old minutes are purged when it opens a new one (stockage/compteurs.py).
 debit_robots = sa.Table(
     "debit_robots",
     metadata,

@@ -10,8 +10,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from passerelle.erreurs import Refus
-from passerelle.reception import depot
-from passerelle.reception.transaction import Trace, executer_groupe
+from passerelle.reception import chemin
+from passerelle.reception.refus import Connu, ContexteRequete, Refuse, executer_groupe
 from passerelle.stockage.tables import journal, messages
 from tests.api.test_refus import _signes
 from tests.catalogue.exemples import exemple_rdc
@@ -27,16 +27,16 @@ def test_examine_la_veille_de_son_inscription_il_est_reexamine_le_jour_inscrit(p
     corps = json.dumps(exemple_rdc(aujourd_hui=veille)).encode()
     entetes = _signes(passerelle, corps)
     examens: list[object] = []
-    examiner = depot.examiner
+    examiner = chemin.examiner_avant_transaction
 
     def examiner_puis_minuit(*arguments, **options):  # type: ignore[no-untyped-def]
         try:
             return examiner(*arguments, **options)
         finally:
-            examens.append(arguments[5])
+            examens.append(arguments[4])
             horloge.avancer(seconds=0.2)
 
-    monkeypatch.setattr(depot, "examiner", examiner_puis_minuit)
+    monkeypatch.setattr(chemin, "examiner_avant_transaction", examiner_puis_minuit)
     reponse = passerelle.client.post("/v1/flux/rdc", content=corps, headers=entetes)
 
     assert reponse.status_code == 202, reponse.text
@@ -55,25 +55,27 @@ def test_une_operation_rejouee_part_de_la_trace_d_origine(passerelle) -> None:  
     """Its group failed for another's fault, the operation runs again alone: if it is then
     refused, the refusal's entry names nothing the rolled-back first run had found."""
     services = passerelle.services
+    journalisation = services.chemin.journalisation
     passages = {"a": 0}
+    connu = Connu()  # what the operation knows before it runs
 
-    def premiere(connexion, trace: Trace) -> str:  # type: ignore[no-untyped-def]
+    def premiere(connexion) -> str:  # type: ignore[no-untyped-def]
         passages["a"] += 1
         if passages["a"] > 1:
-            raise Refus(code="essai_refus", detail="refusé au second passage")
-        trace.message = "11111111-1111-4111-8111-111111111111"
-        trace.destinataire = "carsat-ra"
-        trace.details["lot"] = "vu au premier passage"
+            raise Refuse(Refus(code="essai_refus", detail="refusé au second passage"), connu)
+        # What the first run learns is a new value of that run, never the shared one.
+        connu.avec(message="11111111-1111-4111-8111-111111111111", destinataire="carsat-ra",
+                   details={"lot": "vu au premier passage"})
         return "accepte"
 
-    def seconde(connexion, trace: Trace) -> str:  # type: ignore[no-untyped-def]
+    def seconde(connexion) -> str:  # type: ignore[no-untyped-def]
         raise RuntimeError("panne de l'autre opération")
 
     async def scenario() -> list[object]:
-        traces = [Trace(operation="essai", requete_id=f"r{i}") for i in range(2)]
+        contextes = [ContexteRequete(operation="essai", requete_id=f"r{i}") for i in range(2)]
         return await asyncio.gather(
-            executer_groupe(services, traces[0], premiere),
-            executer_groupe(services, traces[1], seconde),
+            executer_groupe(journalisation, contextes[0], premiere),
+            executer_groupe(journalisation, contextes[1], seconde),
             return_exceptions=True,
         )
 
@@ -123,8 +125,8 @@ def test_un_autre_ecrivain_qui_tient_le_journal_ne_fige_pas_la_boucle(passerelle
 
         battement = asyncio.create_task(battre())
         ajout = asyncio.create_task(
-            executer_groupe(services, Trace(operation="essai", requete_id="r"),
-                            lambda connexion, _trace: services.journal.ecrire(connexion, decision()))
+            executer_groupe(services.chemin.journalisation, ContexteRequete(operation="essai", requete_id="r"),
+                            lambda connexion: services.journal.ecrire(connexion, decision()))
         )
         await asyncio.sleep(0.4)
         pendant = tops

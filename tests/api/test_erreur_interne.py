@@ -66,7 +66,7 @@ def test_erreur_interne_complete_et_connexion_gardee(passerelle, serveur, monkey
     async def panne(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("panne simulée avant la lecture du corps")
 
-    monkeypatch.setattr(module, "preparer", panne)
+    monkeypatch.setattr(module, "requete_bornee", panne)
     hote, port = serveur
     with socket.create_connection((hote, port), timeout=10) as prise:
         connexion = h11.Connection(our_role=h11.CLIENT)

@@ -16,7 +16,7 @@ from passerelle.annuaire.modeles import Organisme
 from passerelle.cli import app
 from passerelle.erreurs import RefusHabilitation
 from passerelle.habilitations.conventions import Convention, ConventionsInvalides, verifier_avec_le_registre
-from passerelle.habilitations.cycle import StatutEffectif, ajouter_mois, resiliation_effective_le, statut_effectif
+from passerelle.habilitations.cycle import StatutEffectif, ajouter_mois, en_vigueur_le, resiliation_effective_le, statut_effectif
 from passerelle.habilitations.decision import FaitsEchange, decider
 
 CAF_042 = Organisme(code="caf-042", type="caf", nom="CAF de la Loire", departements=("42",))
@@ -71,7 +71,7 @@ def test_preavis_en_vigueur_jusqu_a_six_mois_puis_resiliee(statut_declare: str) 
     assert etat.statut is StatutEffectif.en_vigueur and "préavis" in etat.raison and "2026-09-15" in etat.raison
     etat = statut_effectif(c, (c,), date(2026, 9, 15))
     assert etat.statut is StatutEffectif.resiliee and "2026-03-15" in etat.raison
-    assert c.en_vigueur_le(date(2026, 9, 14)) and not c.en_vigueur_le(date(2026, 9, 15))
+    assert en_vigueur_le(c, date(2026, 9, 14)) and not en_vigueur_le(c, date(2026, 9, 15))
 
 
 def test_autres_statuts() -> None:

@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from passerelle.habilitations.robots import minute_de, secondes_avant_minute_suivante
 from passerelle.stockage.base import migrer, ouvrir
-from passerelle.stockage.debit import compter, minute_de, secondes_avant_minute_suivante
+from passerelle.stockage.compteurs import incrementer
 from passerelle.stockage.tables import debit_robots
 
 T = datetime(2026, 11, 23, 20, 0, 40, tzinfo=UTC)
+
+
+def compter(connexion: sa.Connection, robot: str, instant: datetime) -> int:
+    """What the request path counts for a robot: its counter, in the minute of ``instant``."""
+    return incrementer(connexion, robot, minute_de(instant))
 
 
 def test_compte_par_minute_et_purge(url_base: str) -> None:
