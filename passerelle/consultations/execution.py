@@ -136,7 +136,7 @@ def ouvrir(deps: DependancesChemin, connexion: Connection, authentifie: Authenti
     routage = Routage(definition.flux, definition.types_destinataires, definition.mutualisation)
     lu = lire(verifie, definition, routage, corps)
     achemine = acheminer(lu, deps, instant, None)  # a question answers no message
-    autorise = autoriser_envoi(achemine, deps, instant)
+    autorise = autoriser_envoi(achemine, deps, instant, connexion)
     with au_stade(lambda: autorise.connu):
         demande = valider_demande(definition, corps, instant.date(), objet=lu.objet)
     appelant, destinataire = verifie.appelant, achemine.destinataire

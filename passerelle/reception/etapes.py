@@ -233,11 +233,14 @@ class Autorise(Generic[D]):
         return self.achemine.connu
 
 
-def autoriser_envoi(achemine: Achemine[D], deps: DependancesChemin, instant: datetime) -> Autorise[D]:
-    """The exchange-level access decision (conventions, the key's profile)."""
+def autoriser_envoi(achemine: Achemine[D], deps: DependancesChemin, instant: datetime,
+                    connexion: Connection | None) -> Autorise[D]:
+    """The exchange-level access decision (conventions, their suspension, the key's profile).
+    The suspensions are this replica's view, refreshed through ``connexion`` when the caller is
+    in a transaction (None before it)."""
     with au_stade(lambda: achemine.connu):
         autorisation = autoriser(achemine.lu.verifie.appelant, achemine.destinataire, achemine.lu.routage.flux,
-                                 instant.date(), deps.conventions, deps.suspensions.actuel(), instant)
+                                 instant.date(), deps.conventions, deps.suspensions.actuel(connexion), instant)
     return Autorise(achemine, autorisation)
 
 
@@ -312,6 +315,6 @@ def examiner(verifie: Verifie, flux: str, corps: bytes, deps: DependancesChemin,
     (``connexion`` None only for a flux that answers no earlier message)."""
     lu = lire_message(verifie, flux, corps, deps)
     achemine = acheminer(lu, deps, instant, connexion)
-    autorise = autoriser_envoi(achemine, deps, instant)
+    autorise = autoriser_envoi(achemine, deps, instant, connexion)
     return valider(autorise, deps, instant)
 

@@ -63,7 +63,7 @@ def inscrire(authentifie: Authentifie, examen: Valide, connexion: Connection, de
     echange = decisions.Echange(appelant, flux, message_id, destinataire.code, valide.nir, autorisation.convention)
     journal_index = deps.journal.ecrire(connexion, decisions.acceptee(echange, instant, empreinte, details))
     enregistrer_message(
-        deps,  # type: ignore[arg-type]  # it reads the vault (``coffre``) only
+        deps.coffre,
         connexion,
         message_id=message_id,
         flux=flux,
