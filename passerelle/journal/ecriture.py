@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from passerelle.journal.canonique import canonique
 from passerelle.journal.index_aveugle import index_nir
-from passerelle.stockage.tables import journal, journal_taille
+from passerelle.stockage.journal_ajout import LigneJournal, ajouter
 
 VERSION_ENTREE = 1
 
@@ -112,34 +111,17 @@ class Journal:
     def ecrire(self, connexion: Connection, decision: Decision) -> int:
         """Append one entry in the caller's transaction; return its leaf index."""
         octets, nir_index = entree_canonique(decision, self._cle_index)
-        taille = connexion.execute(_AGRANDIR).scalar_one()
-        index = taille - 1
-        connexion.execute(
-            _INSERER,
-            {
-                "index": index,
-                "horodatage": decision.horodatage,
-                "entree": octets,
-                "decision": decision.decision,
-                "code": decision.code,
-                "flux": decision.flux,
-                "message_id": decision.message,
-                "organisme": decision.organisme,
-                "destinataire": decision.destinataire,
-                "keyid": decision.keyid,
-                "agent": decision.agent,
-                "robot": decision.robot,
-                "nir_index": nir_index,
-            },
-        )
-        return index
-
-
-# Built once: the same statement objects on every append, so SQLAlchemy compiles them once.
-_AGRANDIR = (
-    sa.update(journal_taille)
-    .where(journal_taille.c.id == 1)
-    .values(taille=journal_taille.c.taille + 1)
-    .returning(journal_taille.c.taille)
-)
-_INSERER = sa.insert(journal)
+        return ajouter(connexion, LigneJournal(
+            horodatage=decision.horodatage,
+            entree=octets,
+            decision=decision.decision,
+            code=decision.code,
+            flux=decision.flux,
+            message_id=decision.message,
+            organisme=decision.organisme,
+            destinataire=decision.destinataire,
+            keyid=decision.keyid,
+            agent=decision.agent,
+            robot=decision.robot,
+            nir_index=nir_index,
+        ))

@@ -17,6 +17,7 @@ from passerelle.catalogue import dossiers
 from passerelle.journal import decisions
 from passerelle.journal.ecriture import horodatage_texte
 from passerelle.reception.dependances import DependancesChemin
+from passerelle.reception.refus import au_stade
 from passerelle.reception.etapes import Authentifie, Valide
 from passerelle.stockage import dossiers as stockage_dossiers
 from passerelle.stockage import messages
@@ -51,7 +52,8 @@ def inscrire(authentifie: Authentifie, examen: Valide, connexion: Connection, de
     if repondu is not None:
         dossier = stockage_dossiers.lire(connexion, repondu.id, verrouiller=True)
         if dossier is not None:
-            dossier_repondu = dossiers.repondre(dossier, message_id, instant)
+            with au_stade(lambda: examen.connu):  # late or second answer: refused knowing the message
+                dossier_repondu = dossiers.repondre(dossier, message_id, instant)
     details: dict[str, object] = {}
     if valide.regles_version:
         details["regles"] = valide.regles_version

@@ -80,10 +80,12 @@ def _ligne(deps: DependancesChemin, connexion: Connection, lot: Authentifie, flu
     verifie = Verifie(Requete(contexte, lot.verifie.requete.message, ligne.corps), lot.appelant)
     try:
         examen = examiner(verifie, flux, ligne.corps, deps, instant, connexion)
+        # An answer to a case already answered or past its deadline is refused by ``inscrire``
+        # before it writes anything: a refusal of this line like the others.
+        recu = inscrire(Authentifie(verifie, lot.autorise), examen, connexion, deps, instant).recu
     except Refuse as refuse:
         refus = journaliser_refus(deps.journalisation, connexion, contexte, refuse)
         return {"ligne": ligne.numero, "probleme": refus.probleme()}
-    recu = inscrire(Authentifie(verifie, lot.autorise), examen, connexion, deps, instant).recu
     return {"ligne": ligne.numero, "id": recu["id"], "destinataire": recu["destinataire"],
             "journal_index": recu["journal_index"]}
 
