@@ -29,7 +29,7 @@ from passerelle.habilitations.minimisation import remettre
 from passerelle.journal.ecriture import Decision, Journal
 from passerelle.reglages import Reglages
 from passerelle.stockage import livraisons, messages
-from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.base import VerrouEcriture, lecture
 from passerelle.stockage.chiffrement import Coffre
 from passerelle.stockage.livraisons import LigneLivraison
 
@@ -94,7 +94,7 @@ def _charger(livreur: Livreur, lignes: Sequence[LigneLivraison]) -> list[Message
 
 def _preparer(livreur: Livreur, lignes: Sequence[LigneLivraison]) -> list[Preparation]:
     annuaire = livreur.annuaire.actuel()
-    with livreur.moteur.connect() as connexion:
+    with lecture(livreur.moteur) as connexion:
         resultat = []
         for ligne in lignes:
             message = messages.lire(connexion, ligne.message_id)

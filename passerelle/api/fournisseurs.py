@@ -25,6 +25,7 @@ from passerelle.reception.transaction import Trace, executer
 from passerelle.secrets_deploiement import CleRetiree
 from passerelle.acheminement.boite import Boite
 from passerelle.services import Services
+from passerelle.stockage.base import lecture as connexion_lecture
 
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ def lecture(request: Request) -> Callable[[], AbstractContextManager[Connection]
 
     @contextmanager
     def ouvrir() -> Iterator[Connection]:
-        with moteur.connect() as connexion:
+        with connexion_lecture(moteur) as connexion:
             yield connexion
 
     return ouvrir

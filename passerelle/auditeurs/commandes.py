@@ -112,11 +112,11 @@ def lister(
 ) -> None:
     """Lister les comptes, leur portée et leur état (jamais leur secret)."""
     from passerelle.auditeurs import comptes
-    from passerelle.stockage.base import migrer, ouvrir
+    from passerelle.stockage.base import lecture, migrer, ouvrir
 
     moteur = ouvrir(_reglages(base, config, developpement).base)
     migrer(moteur)
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         tous = list(comptes.lister(connexion))
     moteur.dispose()
     if json_:

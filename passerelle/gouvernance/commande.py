@@ -15,7 +15,7 @@ from passerelle.catalogue.registre import charger_catalogue
 from passerelle.gouvernance.rapport import TrimestreAVenir, en_csv, en_json, etablir
 from passerelle.gouvernance.trimestre import Trimestre
 from passerelle.reglages import Reglages
-from passerelle.stockage.base import ouvrir
+from passerelle.stockage.base import lecture, ouvrir
 
 
 def _erreur(message: str) -> None:
@@ -60,7 +60,7 @@ def rapport(
     mutualisations = {nom: d.mutualisation for nom, d in catalogue.items() if d.mutualisation}
     moteur = ouvrir(reglages.base)
     try:
-        with moteur.connect() as connexion:
+        with lecture(moteur) as connexion:
             etabli = etablir(connexion, periode, maintenant, mutualisations)
     except TrimestreAVenir as exc:
         _erreur(str(exc))

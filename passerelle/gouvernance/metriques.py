@@ -27,6 +27,7 @@ from passerelle.gouvernance.delais import AXE_ORGANISME, Delais, mesurer
 from passerelle.observabilite import Metriques
 from passerelle.reglages import Reglages
 from passerelle.stockage import dossiers as stockage_dossiers
+from passerelle.stockage.base import lecture
 
 journal_technique = structlog.get_logger("passerelle.gouvernance")
 ETIQUETTES = ["organisme", "flux", "mutualisation"]
@@ -79,7 +80,7 @@ class CollecteurDelais(Collector):
     def _lire(self) -> tuple[list[Delais], list[tuple[str, str, int]]]:
         source = self._source
         maintenant = source.horloge()
-        with source.moteur.connect() as connexion:
+        with lecture(source.moteur) as connexion:
             recents = stockage_dossiers.lister(
                 connexion,
                 du=maintenant - timedelta(days=source.reglages.delais_fenetre_jours),

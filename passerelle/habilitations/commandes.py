@@ -89,7 +89,7 @@ def suspensions_en_vigueur(base: Optional[str]) -> tuple[Mapping[str, Any] | Non
     import sqlalchemy as sa
 
     from passerelle.reglages import Reglages
-    from passerelle.stockage.base import normaliser_url, ouvrir
+    from passerelle.stockage.base import lecture, normaliser_url, ouvrir
     from passerelle.stockage.suspensions import lire_toutes
 
     url = normaliser_url(base or Reglages.model_fields["base"].default)
@@ -98,7 +98,7 @@ def suspensions_en_vigueur(base: Optional[str]) -> tuple[Mapping[str, Any] | Non
         return None, f"suspensions non lues: pas de base {adresse.database or '(mémoire)'} (--base / PASSERELLE_BASE)"
     moteur = ouvrir(url)  # every wait bounded (stockage/base.py)
     try:
-        with moteur.connect() as connexion:
+        with lecture(moteur) as connexion:
             return lire_toutes(connexion), None
     except sa.exc.SQLAlchemyError as exc:
         return None, f"suspensions non lues ({type(exc).__name__}): vérifiez --base / PASSERELLE_BASE et « passerelle base migrer »"

@@ -146,7 +146,7 @@ def preuve(
     """Écrire le paquet de preuve d'un échange : ses entrées, leurs preuves, le checkpoint cosigné, les clés."""
     from passerelle.journal.preuve_echange import etablir_preuve
     from passerelle.journal.sequenceur import cles_verification
-    from passerelle.stockage.base import ouvrir
+    from passerelle.stockage.base import lecture, ouvrir
 
     reglages = _reglages(base, config, developpement)
     secrets = _secrets(reglages)
@@ -155,7 +155,7 @@ def preuve(
         erreur(f"{sortie} existe déjà : rien n'est écrasé", Sortie.FICHIER)
     moteur = ouvrir(reglages.base)
     try:
-        with moteur.connect() as connexion:
+        with lecture(moteur) as connexion:
             etablie = etablir_preuve(connexion, message_id[:36], origine=reglages.origine_journal, cles_journal=cles)
     finally:
         moteur.dispose()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +123,28 @@ def _regler_sqlite(moteur: Engine, attente_ms: int) -> None:
 
     @sa.event.listens_for(moteur, "begin")
     def _au_debut(connexion) -> None:  # type: ignore[no-untyped-def]
-        connexion.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read takes a snapshot and no lock (WAL: readers never wait for the writer); a write
+        # takes the write lock at once.
+        connexion.exec_driver_sql("BEGIN" if connexion.get_execution_options().get(LECTURE) else "BEGIN IMMEDIATE")
+
+
+LECTURE = "passerelle_lecture_seule"
+"""Execution option of the connections opened by :func:`lecture`."""
+
+
+@contextlib.contextmanager
+def lecture(moteur: Engine) -> Iterator[Connection]:
+    """A connection for reading only: on SQLite its transaction is a plain (deferred) ``BEGIN``,
+    which takes no lock, instead of the ``BEGIN IMMEDIATE`` of a write.
+
+    Every read that does not write must open its connection here. Taking SQLite's write lock
+    to read made a reader wait for the writer (up to the busy timeout), and on the event loop
+    that was a deadlock: the group commit (``stockage/ecriture_groupee.py``) holds the lock
+    while it waits for the loop to run its operations, and the loop was blocked in the
+    reader's ``BEGIN IMMEDIATE`` until the 30 s timeout."""
+    with moteur.connect() as connexion:
+        connexion.execution_options(**{LECTURE: True})
+        yield connexion
 
 
 class VerrouEcriture:

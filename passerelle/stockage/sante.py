@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from passerelle.stockage.base import est_postgresql
+from passerelle.stockage.base import est_postgresql, lecture
 from passerelle.stockage.tables import journal_checkpoints, journal_integration, journal_taille, livraisons
 
 
@@ -21,8 +21,13 @@ def taille_journal(connexion: Connection) -> int:
 
 
 def disponibilite(moteur: Engine) -> tuple[int, bool]:
-    """The journal's size and whether the server is a read-only standby (PostgreSQL recovery)."""
-    with moteur.connect() as connexion:
+    """The journal's size and whether the server is a read-only standby (PostgreSQL recovery).
+
+    On SQLite the probe takes the write lock, as an acceptance would (``BEGIN IMMEDIATE``,
+    rolled back): a base another process keeps locked past the lock delay accepts nothing, and
+    is not ready. The probe runs in its own thread (``exploitation/sante.py``), never on the
+    event loop."""
+    with (moteur.connect() if not est_postgresql(moteur) else lecture(moteur)) as connexion:
         taille = taille_journal(connexion)
         lecture_seule = est_postgresql(moteur) and bool(connexion.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
     return taille, lecture_seule
@@ -40,7 +45,7 @@ class Jauges:
 
 
 def jauges(moteur: Engine, statuts: Collection[str]) -> Jauges:
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         taille = taille_journal(connexion)
         integree = connexion.execute(sa.select(journal_integration.c.taille)).scalar_one()
         dernier = connexion.execute(
@@ -62,7 +67,7 @@ def jauges(moteur: Engine, statuts: Collection[str]) -> Jauges:
 
 def dernier_checkpoint(moteur: Engine) -> tuple[int, tuple[int, bytes] | None]:
     """The journal's size and the last signed checkpoint's (size, root), if any."""
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         taille = taille_journal(connexion)
         dernier = connexion.execute(
             sa.select(journal_checkpoints.c.taille, journal_checkpoints.c.racine)
@@ -72,15 +77,15 @@ def dernier_checkpoint(moteur: Engine) -> tuple[int, tuple[int, bytes] | None]:
 
 
 def schema_courant(moteur: Engine) -> str:
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         return str(connexion.execute(sa.text("SELECT current_schema()")).scalar_one())
 
 
 def tables_presentes(moteur: Engine) -> list[str]:
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         return list(sa.inspect(connexion).get_table_names())
 
 
 def schemas_postgresql(moteur: Engine) -> set[str]:
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         return set(connexion.execute(sa.text("SELECT nspname FROM pg_namespace")).scalars())

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
+from passerelle.stockage.base import lecture
 from passerelle.stockage.dialecte import inserer_sauf_conflit
 from passerelle.stockage.tables import suspensions
 
@@ -116,8 +117,10 @@ class SourceSuspensions:
         return ecart < 0 or ecart >= self._intervalle
 
     def actuel(self, connexion: Connection | None = None) -> Mapping[str, Suspension]:
-        """The view; a refresh reads through ``connexion`` when the caller is in a transaction
-        (on SQLite, a second connection of the same thread would wait for the lock it holds)."""
+        """The view; a refresh reads through ``connexion`` when the caller is in a transaction,
+        otherwise through a read-only connection (:func:`~passerelle.stockage.base.lecture`:
+        on SQLite it must not take the write lock — the caller may be the event loop, for which
+        the group commit holding that lock is waiting)."""
         maintenant = self._horloge()
         if self._vue is not None and not self._perimee(maintenant):
             return self._vue
@@ -129,7 +132,7 @@ class SourceSuspensions:
                     if connexion is not None:
                         vue = lire_toutes(connexion)
                     else:
-                        with self._moteur.connect() as propre:
+                        with lecture(self._moteur) as propre:
                             vue = lire_toutes(propre)
                 except sa.exc.SQLAlchemyError:
                     if connexion is not None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
-from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.base import VerrouEcriture, lecture
 from passerelle.stockage.ecriture_groupee import EcritureGroupee
 
 T = TypeVar("T")
@@ -35,8 +35,8 @@ class Transactions:
 
     @contextlib.contextmanager
     def lire(self) -> Iterator[Connection]:
-        """A read-only connection (no write lock)."""
-        with self.moteur.connect() as connexion:
+        """A read-only connection (no write lock, on SQLite no ``BEGIN IMMEDIATE`` either)."""
+        with lecture(self.moteur) as connexion:
             yield connexion
 
     async def en_groupe(self, travail: Callable[[Connection], T]) -> T:

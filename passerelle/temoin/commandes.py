@@ -64,14 +64,14 @@ def nouvelle_cle(fichier: Path = typer.Argument(..., help="fichier PEM à créer
 @temoin_app.command("refus")
 def refus(config: Path = ConfigTemoinOption) -> None:
     """Lister les checkpoints refusés pour incohérence, avec celui qu'ils contredisent (vues divergentes)."""
-    from passerelle.stockage.base import ouvrir
+    from passerelle.stockage.base import lecture, ouvrir
     from passerelle.stockage.temoin import creer_schema
     from passerelle.stockage.temoin import refus as lire_refus
 
     moteur = ouvrir(_config(config).base)
     try:
         creer_schema(moteur)
-        with moteur.connect() as connexion:
+        with lecture(moteur) as connexion:
             tous = lire_refus(connexion)
     finally:
         moteur.dispose()

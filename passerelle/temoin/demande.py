@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from passerelle.journal.note import NoteInvalide
 from passerelle.journal.preuves import preuve_coherence_stockee
+from passerelle.stockage.base import lecture
 from passerelle.stockage.cosignatures import derniere_taille_cosignee, enregistrer_cosignature
 from passerelle.stockage.tuiles import dernier_checkpoint_taille
 from passerelle.journal.cosignature_temoin import analyser_cle_temoin, lignes_de_signature, verifier_cosignature
@@ -94,7 +95,7 @@ def envoyer_http(temoin: TemoinConfigure, corps: bytes, delai: float) -> tuple[i
 
 def _un_temoin(moteur: Engine, temoin: TemoinConfigure, envoyer: Envoi, delai: float,
                horloge: Callable[[], datetime]) -> Resultat:
-    with moteur.connect() as connexion:
+    with lecture(moteur) as connexion:
         dernier = dernier_checkpoint_taille(connexion)
         if dernier is None:
             return Resultat(temoin.nom, 0, False, "aucun checkpoint signé")
@@ -104,7 +105,7 @@ def _un_temoin(moteur: Engine, temoin: TemoinConfigure, envoyer: Envoi, delai: f
         return Resultat(temoin.nom, taille, True, "déjà cosigné")
     ancienne = cosignee or 0
     for _ in range(2):  # a 409 tells the size the witness knows: one retry from there
-        with moteur.connect() as connexion:  # no transaction held while the witness answers
+        with lecture(moteur) as connexion:  # no transaction held while the witness answers
             chemin = preuve_coherence_stockee(connexion, ancienne, taille).chemin
         statut, type_contenu, corps = envoyer(temoin, corps_demande(ancienne, chemin, note), delai)
         if statut == 409 and type_contenu.startswith(MEDIA_TAILLE):

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from passerelle.stockage import suspensions as stockage
-from passerelle.stockage.base import migrer, ouvrir
+from passerelle.stockage.base import DelaisBase, lecture, migrer, ouvrir
 from passerelle.stockage.suspensions import SourceSuspensions, Suspension
 from tests.conftest import HorlogeTest
 
@@ -91,3 +91,35 @@ def test_une_lecture_echouee_garde_la_vue_precedente(moteur) -> None:  # type: i
         c.execute(sa.text("ALTER TABLE suspensions RENAME TO suspensions_ailleurs"))
     with pytest.raises(sa.exc.SQLAlchemyError):  # no view yet: the request fails as any other would
         neuve.actuel()
+
+
+def test_relue_sans_attendre_l_ecrivain(url_base: str) -> None:
+    """The refresh takes no write lock: on SQLite it used to open ``BEGIN IMMEDIATE`` and, on
+    the event loop, wait out the busy timeout (30 s) behind the group commit that was itself
+    waiting for the loop. Here the busy timeout is 1 ms: waiting for the lock would fail."""
+    moteur = ouvrir(url_base, DelaisBase(verrou=0.001))
+    migrer(moteur)
+    try:
+        with moteur.begin() as c:
+            stockage.inserer(c, _suspension())
+        source = SourceSuspensions(moteur, intervalle=5.0, horloge=HorlogeTest(LE))
+        with moteur.begin() as ecrivain:  # a write transaction holds the lock meanwhile
+            stockage.inserer(ecrivain, _suspension("pas-encore-validee"))
+            assert list(source.actuel()) == ["cnaf-cnav-2019"]  # the committed rows, without waiting
+    finally:
+        moteur.dispose()
+
+
+def test_une_lecture_ne_bloque_pas_l_ecrivain(url_base: str) -> None:
+    """The other way round: a read-only connection held open never keeps a writer out."""
+    moteur = ouvrir(url_base, DelaisBase(verrou=0.001))
+    migrer(moteur)
+    try:
+        with lecture(moteur) as lectrice:
+            assert stockage.lire_toutes(lectrice) == {}
+            with moteur.begin() as ecrivain:
+                stockage.inserer(ecrivain, _suspension())
+        with lecture(moteur) as lectrice:
+            assert list(stockage.lire_toutes(lectrice)) == ["cnaf-cnav-2019"]
+    finally:
+        moteur.dispose()
