@@ -103,7 +103,8 @@ def _port_libre() -> int:
         return int(s.getsockname()[1])
 
 
-def lancer(nom: str, cible: str, environnement: dict[str, str], dossier: Path) -> Serveur:
+def lancer(nom: str, cible: str, environnement: dict[str, str], dossier: Path,
+           coeurs: set[int] | None = None) -> Serveur:
     """One uvicorn process built as ``passerelle serve`` builds it (passerelle/serveur/: one
     worker, bounded protocol, log level warning, no access log), the same for both servers."""
     port = _port_libre()
@@ -123,6 +124,7 @@ def lancer(nom: str, cible: str, environnement: dict[str, str], dossier: Path) -
             stdout=sortie,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the servers ourselves
+            preexec_fn=(lambda: os.sched_setaffinity(0, coeurs)) if coeurs else None,
         )
     return Serveur(nom, processus, f"http://127.0.0.1:{port}", journal)
 
@@ -150,6 +152,21 @@ def attendre(serveur: Serveur, *, exiger_200: bool, delai: float = 90.0) -> dict
     raise RuntimeError(
         f"{serveur.nom}: /sante ne répond pas après {delai:.0f} s ({derniere})\n" + serveur.fin_du_journal()
     )
+
+
+def _entrees_integrees(serveur: Serveur, attendu: int, delai: float = 10.0) -> int:
+    """``passerelle_journal_entrees_integrees`` of /metrics, waited for up to ``delai`` seconds to
+    reach ``attendu``: proof that the background workers ran during the bench."""
+    limite = time.monotonic() + delai
+    with httpx.Client(base_url=serveur.url, timeout=5.0) as client:
+        while True:
+            valeur = 0
+            for ligne in client.get("/metrics").text.splitlines():
+                if ligne.startswith("passerelle_journal_entrees_integrees "):
+                    valeur = int(float(ligne.split()[1]))
+            if valeur >= attendu or time.monotonic() > limite:
+                return valeur
+            time.sleep(0.5)
 
 
 def arreter(serveur: Serveur) -> None:
@@ -275,26 +292,103 @@ async def _envoyer(
     return time.perf_counter() - debut
 
 
+class ConnexionBrute:
+    """One HTTP/1.1 keep-alive connection written by hand: the request bytes built in one join,
+    the answer read by its ``Content-Length``. About ten times less client CPU per request than
+    httpx, which on a 2-core machine was what limited the verify-only route."""
+
+    def __init__(self, lecteur: asyncio.StreamReader, ecrivain: asyncio.StreamWriter, hote: str) -> None:
+        self._lecteur, self._ecrivain, self._hote = lecteur, ecrivain, hote
+
+    @classmethod
+    async def ouvrir(cls, url: str) -> ConnexionBrute:
+        adresse = httpx.URL(url)
+        lecteur, ecrivain = await asyncio.open_connection(adresse.host, adresse.port)
+        return cls(lecteur, ecrivain, f"{adresse.host}:{adresse.port}")
+
+    async def post(self, chemin: str, corps: bytes, entetes: dict[str, str]) -> httpx.Response:
+        lignes = [f"POST {chemin} HTTP/1.1", f"Host: {self._hote}", f"Content-Length: {len(corps)}"]
+        lignes += [f"{nom}: {valeur}" for nom, valeur in entetes.items()]
+        self._ecrivain.write(("\r\n".join(lignes) + "\r\n\r\n").encode("latin-1") + corps)
+        tete = await self._lecteur.readuntil(b"\r\n\r\n")
+        statut_ligne, *champs = tete.decode("latin-1").split("\r\n")
+        recus = [tuple(c.split(":", 1)) for c in champs if ":" in c]
+        taille = next((int(v) for n, v in recus if n.strip().lower() == "content-length"), None)
+        if taille is None:
+            raise RuntimeError(f"réponse sans Content-Length: {statut_ligne}")
+        contenu = await self._lecteur.readexactly(taille)
+        return httpx.Response(int(statut_ligne.split(" ", 2)[1]), headers=[(n.strip(), v.strip()) for n, v in recus],
+                              content=contenu)
+
+    async def fermer(self) -> None:
+        self._ecrivain.close()
+        try:
+            await self._ecrivain.wait_closed()
+        except OSError:
+            pass
+
+
+async def _envoyer_brut(
+    connexions: list[ConnexionBrute], corps: bytes, lot: list[dict[str, str]], mesure: Mesure
+) -> float:
+    """As :func:`_envoyer`, one request in flight per raw connection."""
+    suivant = 0
+
+    async def travailleur(connexion: ConnexionBrute) -> None:
+        nonlocal suivant
+        while suivant < len(lot):
+            entetes = lot[suivant]
+            suivant += 1
+            debut = time.perf_counter()
+            try:
+                reponse = await connexion.post(CHEMIN, corps, entetes)
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                mesure.erreurs[("exception", type(exc).__name__)] += 1
+                return  # this connection is done for
+            mesure.latences.append(time.perf_counter() - debut)
+            if reponse.status_code != 202:
+                mesure.erreurs[(reponse.status_code, _code_probleme(reponse))] += 1
+            elif mesure.exemple is None:
+                mesure.exemple = reponse
+
+    debut = time.perf_counter()
+    await asyncio.gather(*(travailleur(c) for c in connexions))
+    return time.perf_counter() - debut
+
+
 async def mesurer(
     serveur: Serveur,
     preparer: Callable[[int], list[dict[str, str]]],
     corps: bytes,
     tailles_lots: list[int],
     concurrence: int,
+    client: str = "brut",
 ) -> Mesure:
     """One round: each lot is signed (not timed), then sent (timed); times are summed."""
     mesure = Mesure(serveur.nom)
-    limites = httpx.Limits(max_connections=concurrence, max_keepalive_connections=concurrence)
-    async with httpx.AsyncClient(base_url=serveur.url, limits=limites, timeout=120.0) as client:
+
+    async def une_tranche(envoyer: Callable[[list[dict[str, str]]], Any]) -> None:
         for taille in tailles_lots:
             lot = preparer(taille)
             (utilisateur, systeme), cpu_client = serveur.cpu(), time.process_time()
-            mesure.duree += await _envoyer(client, corps, lot, concurrence, mesure)
+            mesure.duree += await envoyer(lot)
             utilisateur_fin, systeme_fin = serveur.cpu()
             mesure.cpu_serveur += utilisateur_fin - utilisateur + systeme_fin - systeme
             mesure.cpu_serveur_systeme += systeme_fin - systeme
             mesure.cpu_client += time.process_time() - cpu_client
             mesure.requetes += taille
+
+    if client == "brut":
+        connexions = [await ConnexionBrute.ouvrir(serveur.url) for _ in range(concurrence)]
+        try:
+            await une_tranche(lambda lot: _envoyer_brut(connexions, corps, lot, mesure))
+        finally:
+            for connexion in connexions:
+                await connexion.fermer()
+        return mesure
+    limites = httpx.Limits(max_connections=concurrence, max_keepalive_connections=concurrence)
+    async with httpx.AsyncClient(base_url=serveur.url, limits=limites, timeout=120.0) as http:
+        await une_tranche(lambda lot: _envoyer(http, corps, lot, concurrence, mesure))
     return mesure
 
 
@@ -363,7 +457,6 @@ def environnement(description_base: str) -> list[str]:
     )
     return [
         f"CPU: {os.cpu_count()} cœurs ({affinite} utilisables), {_modele_cpu()}; charge moyenne au départ {charge}",
-        "client et serveurs partagent ces cœurs",
         f"Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}",
         f"SQLite {sqlite3.sqlite_version}",
         (
@@ -463,6 +556,18 @@ def arguments() -> argparse.Namespace:
         help="fabrique uvicorn de la passerelle (module:fonction sans argument), pour comparer une variante",
     )
     analyse.add_argument(
+        "--client",
+        choices=("brut", "httpx"),
+        default="brut",
+        help="brut (défaut): connexions HTTP/1.1 keep-alive écrites à la main, ≈ 0,1 ms de CPU client par "
+        "requête; httpx: httpx.AsyncClient, dix fois plus coûteux côté client",
+    )
+    analyse.add_argument(
+        "--sans-epinglage",
+        action="store_true",
+        help="ne pas épingler les serveurs sur le cœur 0 et le client sur le cœur 1",
+    )
+    analyse.add_argument(
         "--dossier", type=Path, default=None, help="où créer le dossier temporaire (base SQLite, journaux)"
     )
     analyse.add_argument(
@@ -499,7 +604,7 @@ async def principal(
     for nom in (PASSERELLE, NUE):
         if args.echauffement:
             mesure = await mesurer(
-                serveurs[nom], preparateurs[nom], charge.corps, [args.echauffement], args.concurrence
+                serveurs[nom], preparateurs[nom], charge.corps, [args.echauffement], args.concurrence, args.client
             )
             if mesure.erreurs:
                 raise RuntimeError(f"échauffement de {nom}: {_erreurs_texte(mesure)}\n{serveurs[nom].fin_du_journal()}")
@@ -518,7 +623,8 @@ async def principal(
         ordre = (PASSERELLE, NUE) if numero % 2 else (NUE, PASSERELLE)
         resultats: dict[str, Mesure] = {}
         for nom in ordre:
-            resultats[nom] = await mesurer(serveurs[nom], preparateurs[nom], charge.corps, tailles, args.concurrence)
+            resultats[nom] = await mesurer(serveurs[nom], preparateurs[nom], charge.corps, tailles, args.concurrence,
+                                           args.client)
         verifier_recu(resultats[PASSERELLE], cles_passerelle)
         debit_estime = min(debit_estime, resultats[PASSERELLE].debit)
         lots = f", {len(tailles)} lots signés" if len(tailles) > 1 else ""
@@ -562,6 +668,17 @@ def rapport(args: argparse.Namespace, tours: list[tuple[Mesure, Mesure]]) -> boo
         f"  rapport des CPU serveur par requête (vérification seule / passerelle): {cpu_n / cpu_p:.3f}"
         " — le rapport des débits si aucun des deux n'attendait le client ni autre chose que le CPU"
     )
+    p50 = 1000 * statistics.median(_centile(m.latences, 50) for m in passerelle)
+    p99 = 1000 * statistics.median(_centile(m.latences, 99) for m in passerelle)
+    print()
+    print(f"Chiffres principaux ({args.base_nom}, concurrence {args.concurrence}, client {args.client}):")
+    print(f"  débit: passerelle / vérification seule = {rapport_medianes:.3f} ({mediane_p:.0f} / {mediane_n:.0f} req/s)")
+    print(
+        f"  CPU serveur par requête: passerelle / vérification seule = {cpu_p / cpu_n:.1f}× "
+        f"({1000 * cpu_p:.2f} / {1000 * cpu_n:.2f} ms; objectif ≤ 2×: {'atteint' if cpu_p / cpu_n <= 2 else 'NON atteint'})"
+    )
+    print(f"  latence de la passerelle (médiane des tours): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(f"  charge moyenne au départ {args.charge_depart}, à la fin {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     charge = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"charge moyenne à la fin (1, 5, 15 min): {charge}; le banc occupe lui-même 1 à 2 cœurs, "
@@ -577,6 +694,13 @@ def rapport(args: argparse.Namespace, tours: list[tuple[Mesure, Mesure]]) -> boo
 
 def main() -> int:
     args = arguments()
+    args.charge_depart = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    args.base_nom = "PostgreSQL" if args.base else "SQLite"
+    coeurs_serveurs: set[int] | None = None
+    coeurs_client: set[int] | None = None
+    disponibles = sorted(os.sched_getaffinity(0))
+    if not args.sans_epinglage and len(disponibles) >= 2:
+        coeurs_serveurs, coeurs_client = {disponibles[0]}, {disponibles[1]}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the servers
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     dossier = Path(tempfile.mkdtemp(prefix="bench-accept-", dir=args.dossier))
@@ -596,8 +720,13 @@ def main() -> int:
             print(f"  {ligne}")
         print(
             f"  charge: POST {CHEMIN}, corps {len(corps)} octets, signé par {KEYID} (signer_requete, nonce neuf "
-            f"par requête, sans Idempotency-Key); httpx.AsyncClient HTTP/1.1 keep-alive"
+            f"par requête, sans Idempotency-Key); client {args.client}, HTTP/1.1 keep-alive"
         )
+        if coeurs_serveurs:
+            print(f"  épinglage: serveurs (passerelle et route nue) sur le cœur {min(coeurs_serveurs)}, client sur le "
+                  f"cœur {min(coeurs_client or set())} (PostgreSQL, s'il sert, n'est pas épinglé)")
+        else:
+            print("  épinglage: aucun (--sans-epinglage, ou un seul cœur)")
         print()
 
         serveurs[PASSERELLE] = lancer(
@@ -607,15 +736,20 @@ def main() -> int:
                 "PASSERELLE_MODE": "developpement",
                 "PASSERELLE_BASE": base.url,
                 "PASSERELLE_CONFIG": str(RACINE / "config"),
+                "PASSERELLE_TRAVAUX_DE_FOND": "true",  # sequencer and delivery run, as in production
             },
             dossier,
+            coeurs_serveurs,
         )
         serveurs[NUE] = lancer(
             NUE,
             "bench.verification_seule:creer_app",
             {"VERIFICATION_SEULE_CLE": publique_texte(cle.public_key())},
             dossier,
+            coeurs_serveurs,
         )
+        if coeurs_client:
+            os.sched_setaffinity(0, coeurs_client)
         sante = attendre(serveurs[PASSERELLE], exiger_200=True)
         attendre(serveurs[NUE], exiger_200=False)
         taille_depart = int(sante.get("journal_taille", 0))
@@ -635,6 +769,11 @@ def main() -> int:
         attendu = taille_depart + args.echauffement + args.tours * args.requetes
         print(f"journal de la passerelle: {taille} entrées (attendu {attendu} si toutes les requêtes sont acceptées)")
         if taille != attendu:
+            valide = False
+        integree = _entrees_integrees(serveurs[PASSERELLE], attendu)
+        print(f"travaux de fond: le séquenceur a intégré {integree} entrées à l'arbre de Merkle pendant le banc")
+        if integree <= taille_depart:
+            print("MESURE INVALIDE: le séquenceur n'a pas tourné (travaux de fond arrêtés?)")
             valide = False
     except KeyboardInterrupt:
         print("\ninterrompu", file=sys.stderr)
