@@ -97,6 +97,48 @@ class Serveur:
             return "(journal illisible)"
 
 
+@dataclass
+class Grappe:
+    """N gateway replicas on the same PostgreSQL base, measured as one server: each raw
+    connection goes to the next replica in turn, CPU is summed over the processes."""
+
+    nom: str
+    repliques: list[Serveur]
+
+    @property
+    def url(self) -> str:
+        return self.repliques[0].url
+
+    @property
+    def urls(self) -> list[str]:
+        return [r.url for r in self.repliques]
+
+    def cpu(self) -> tuple[float, float]:
+        mesures = [r.cpu() for r in self.repliques]
+        return sum(u for u, _ in mesures), sum(s for _, s in mesures)
+
+    def fin_du_journal(self, lignes: int = 20) -> str:
+        return "\n".join(r.fin_du_journal(lignes) for r in self.repliques)
+
+
+def cpu_postgresql() -> float:
+    """CPU seconds used so far by every ``postgres`` process of the machine (0 without any):
+    what the database costs per request, beside the gateway's own CPU."""
+    total = 0
+    for dossier in Path("/proc").iterdir():
+        if not dossier.name.isdigit():
+            continue
+        try:
+            texte = (dossier / "stat").read_text()
+        except OSError:
+            continue
+        nom, reste = texte.split("(", 1)[1].rsplit(")", 1)
+        if nom == "postgres":
+            champs = reste.split()
+            total += int(champs[11]) + int(champs[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _port_libre() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,6 +287,7 @@ class Mesure:
     cpu_serveur: float = 0.0  # user + system
     cpu_serveur_systeme: float = 0.0
     cpu_client: float = 0.0
+    cpu_base: float = 0.0  # PostgreSQL's processes
     exemple: httpx.Response | None = None
 
     @property
@@ -357,7 +400,7 @@ async def _envoyer_brut(
 
 
 async def mesurer(
-    serveur: Serveur,
+    serveur: Serveur | Grappe,
     preparer: Callable[[int], list[dict[str, str]]],
     corps: bytes,
     tailles_lots: list[int],
@@ -370,8 +413,9 @@ async def mesurer(
     async def une_tranche(envoyer: Callable[[list[dict[str, str]]], Any]) -> None:
         for taille in tailles_lots:
             lot = preparer(taille)
-            (utilisateur, systeme), cpu_client = serveur.cpu(), time.process_time()
+            (utilisateur, systeme), cpu_client, cpu_base = serveur.cpu(), time.process_time(), cpu_postgresql()
             mesure.duree += await envoyer(lot)
+            mesure.cpu_base += cpu_postgresql() - cpu_base
             utilisateur_fin, systeme_fin = serveur.cpu()
             mesure.cpu_serveur += utilisateur_fin - utilisateur + systeme_fin - systeme
             mesure.cpu_serveur_systeme += systeme_fin - systeme
@@ -379,7 +423,8 @@ async def mesurer(
             mesure.requetes += taille
 
     if client == "brut":
-        connexions = [await ConnexionBrute.ouvrir(serveur.url) for _ in range(concurrence)]
+        urls = getattr(serveur, "urls", [serveur.url])
+        connexions = [await ConnexionBrute.ouvrir(urls[i % len(urls)]) for i in range(concurrence)]
         try:
             await une_tranche(lambda lot: _envoyer_brut(connexions, corps, lot, mesure))
         finally:
@@ -563,6 +608,13 @@ def arguments() -> argparse.Namespace:
         "requête; httpx: httpx.AsyncClient, dix fois plus coûteux côté client",
     )
     analyse.add_argument(
+        "--repliques",
+        type=int,
+        default=1,
+        help="instances de la passerelle sur la même base PostgreSQL (avec --base; défaut 1): chaque connexion "
+        "va à la suivante, le CPU est la somme; sans épinglage",
+    )
+    analyse.add_argument(
         "--sans-epinglage",
         action="store_true",
         help="ne pas épingler les serveurs sur le cœur 0 et le client sur le cœur 1",
@@ -586,8 +638,12 @@ def arguments() -> argparse.Namespace:
         "que py-spy juge actifs; attente = tous les fils, y compris en attente (verrou, fsync, E/S): temps réel",
     )
     args = analyse.parse_args()
-    if args.requetes < 1 or args.tours < 1 or args.concurrence < 1 or args.echauffement < 0:
-        analyse.error("--requetes, --tours, --concurrence doivent être ≥ 1 et --echauffement ≥ 0")
+    if args.requetes < 1 or args.tours < 1 or args.concurrence < 1 or args.echauffement < 0 or args.repliques < 1:
+        analyse.error("--requetes, --tours, --concurrence, --repliques doivent être ≥ 1 et --echauffement ≥ 0")
+    if args.repliques > 1 and (args.base is None or args.client != "brut" or args.py_spy is not None):
+        analyse.error("--repliques demande --base (PostgreSQL), le client brut et pas de --py-spy")
+    if args.repliques > 1:
+        args.sans_epinglage = True
     return args
 
 
@@ -677,6 +733,9 @@ def rapport(args: argparse.Namespace, tours: list[tuple[Mesure, Mesure]]) -> boo
         f"  CPU serveur par requête: passerelle / vérification seule = {cpu_p / cpu_n:.1f}× "
         f"({1000 * cpu_p:.2f} / {1000 * cpu_n:.2f} ms; objectif ≤ 2×: {'atteint' if cpu_p / cpu_n <= 2 else 'NON atteint'})"
     )
+    if args.base:
+        base_p = statistics.median(m.cpu_base / m.requetes for m in passerelle)
+        print(f"  CPU de PostgreSQL par requête acceptée: {1000 * base_p:.2f} ms (tous ses processus, en plus du serveur)")
     print(f"  latence de la passerelle (médiane des tours): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"  charge moyenne au départ {args.charge_depart}, à la fin {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     charge = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -705,6 +764,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     dossier = Path(tempfile.mkdtemp(prefix="bench-accept-", dir=args.dossier))
     serveurs: dict[str, Serveur] = {}
+    repliques: list[Serveur] = []
     espion: subprocess.Popen[bytes] | None = None
     base: Base | None = None
     valide = False
@@ -729,18 +789,13 @@ def main() -> int:
             print("  épinglage: aucun (--sans-epinglage, ou un seul cœur)")
         print()
 
-        serveurs[PASSERELLE] = lancer(
-            PASSERELLE,
-            args.application,
-            {
-                "PASSERELLE_MODE": "developpement",
-                "PASSERELLE_BASE": base.url,
-                "PASSERELLE_CONFIG": str(RACINE / "config"),
-                "PASSERELLE_TRAVAUX_DE_FOND": "true",  # sequencer and delivery run, as in production
-            },
-            dossier,
-            coeurs_serveurs,
-        )
+        env_passerelle = {
+            "PASSERELLE_MODE": "developpement",
+            "PASSERELLE_BASE": base.url,
+            "PASSERELLE_CONFIG": str(RACINE / "config"),
+            "PASSERELLE_TRAVAUX_DE_FOND": "true",  # sequencer and delivery run, as in production
+        }
+        serveurs[PASSERELLE] = lancer(PASSERELLE, args.application, env_passerelle, dossier, coeurs_serveurs)
         serveurs[NUE] = lancer(
             NUE,
             "bench.verification_seule:creer_app",
@@ -752,6 +807,14 @@ def main() -> int:
             os.sched_setaffinity(0, coeurs_client)
         sante = attendre(serveurs[PASSERELLE], exiger_200=True)
         attendre(serveurs[NUE], exiger_200=False)
+        if args.repliques > 1:  # the first one migrated the base; the others join it
+            for numero in range(2, args.repliques + 1):
+                repliques.append(lancer(f"{PASSERELLE}-{numero}", args.application, env_passerelle, dossier))
+            for replique in repliques:
+                attendre(replique, exiger_200=True)
+            repliques.insert(0, serveurs[PASSERELLE])  # type: ignore[arg-type]
+            serveurs[PASSERELLE] = Grappe(PASSERELLE, repliques)  # type: ignore[assignment]
+            print(f"{args.repliques} instances de la passerelle sur la même base: {', '.join(r.url for r in repliques)}")
         taille_depart = int(sante.get("journal_taille", 0))
         if args.py_spy is not None:
             espion = espionner(serveurs[PASSERELLE], args.py_spy, mode=args.py_spy_mode, dossier=dossier)
@@ -779,8 +842,9 @@ def main() -> int:
         print("\ninterrompu", file=sys.stderr)
         return 130
     finally:
-        for serveur in serveurs.values():
-            arreter(serveur)
+        for serveur in [*repliques, *serveurs.values()]:
+            if isinstance(serveur, Serveur):
+                arreter(serveur)
         if espion is not None:  # py-spy writes its file once the process it watches has exited
             try:
                 espion.wait(timeout=60)
