@@ -42,6 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -93,14 +95,13 @@ def _cpu(pid: int) -> float:
     return (int(champs[11]) + int(champs[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, travaux: bool) -> tuple[float, dict, tuple[int, int], float]:  # type: ignore[type-arg]
-    base = dossier / "passerelle.db"
+def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, travaux: bool, base: str) -> tuple[float, dict, tuple[int, int], float]:  # type: ignore[type-arg]
     port = _port_libre()
     env = {**os.environ, "PASSERELLE_LOT_TRANCHE": str(tranche), "PASSERELLE_TRAVAUX_DE_FOND": str(travaux).lower()}
     journal_serveur = (dossier / "passerelle.log").open("wb")
     serveur = subprocess.Popen(
         [sys.executable, "-m", "passerelle.cli", "serve", "--developpement", "--port", str(port),
-         "--base", f"sqlite:///{base}", "--config", str(config)],
+         "--base", base, "--config", str(config)],
         stdout=journal_serveur, stderr=subprocess.STDOUT, cwd=dossier, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -130,21 +131,53 @@ def accepter_par_http(dossier: Path, config: Path, lot: Path, tranche: int, trav
         journal_serveur.close()
 
 
-def lignes_ecrites(base: Path, tranche: int) -> tuple[list[tuple[list[tuple], list[tuple]]], list[str], list[str]]:  # type: ignore[type-arg]
+def lignes_ecrites(base: str, tranche: int) -> tuple[list[tuple[list[tuple], list[tuple]]], list[str], list[str]]:  # type: ignore[type-arg]
     """The messages and journal rows of the accepted lines, as the gateway wrote them, in chunks."""
-    source = sqlite3.connect(base)
     colonnes_m = [c.name for c in messages.columns if c.name != "seq"]
     colonnes_j = [c.name for c in journal.columns]
-    lignes_m = source.execute(f"SELECT {', '.join(colonnes_m)} FROM messages ORDER BY seq").fetchall()
-    par_message = {r[0]: r for r in source.execute(
-        f"SELECT message_id, {', '.join(chr(34) + c + chr(34) for c in colonnes_j)} FROM journal "
-        "WHERE decision = 'accepte'").fetchall()}
-    source.close()
+    moteur = sa.create_engine(base)
+    with moteur.connect() as source:
+        lignes_m = [tuple(r) for r in source.execute(
+            sa.select(*(messages.c[c] for c in colonnes_m)).order_by(messages.c.seq))]
+        par_message = {r[0]: tuple(r) for r in source.execute(
+            sa.select(journal.c.message_id, *(journal.c[c] for c in colonnes_j)).where(journal.c.decision == "accepte"))}
+    moteur.dispose()
     tranches = []
     for debut in range(0, len(lignes_m), tranche):
         bloc = lignes_m[debut : debut + tranche]
         tranches.append((bloc, [par_message[m[0]][1:] for m in bloc]))
     return tranches, colonnes_m, colonnes_j
+
+
+def inserer_brut_postgresql(url: str, tranches: list, colonnes_m: list[str], colonnes_j: list[str]) -> float:  # type: ignore[type-arg]
+    """The same rows into an empty schema of the same tables: one transaction per chunk, each
+    table's rows in one executemany (SQLAlchemy's multi-row insert over psycopg)."""
+    moteur = sa.create_engine(url)
+    metadata.create_all(moteur)
+    try:
+        debut = time.perf_counter()
+        for bloc_m, bloc_j in tranches:
+            with moteur.begin() as connexion:
+                connexion.execute(messages.insert(), [dict(zip(colonnes_m, r, strict=True)) for r in bloc_m])
+                connexion.execute(journal.insert(), [dict(zip(colonnes_j, r, strict=True)) for r in bloc_j])
+        return time.perf_counter() - debut
+    finally:
+        moteur.dispose()
+
+
+def schema_jetable(url: str) -> tuple[str, Callable[[], None]]:
+    """A URL on a fresh PostgreSQL schema, and what drops it."""
+    schema = f"bench_lots_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as connexion:
+        connexion.execute(sa.text(f"CREATE SCHEMA {schema}"))
+
+    def supprimer() -> None:
+        with admin.begin() as connexion:
+            connexion.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", supprimer
 
 
 def inserer_brut(dossier: Path, tranches: list, colonnes_m: list[str], colonnes_j: list[str]) -> float:  # type: ignore[type-arg]
@@ -218,6 +251,9 @@ def main() -> int:
     parseur.add_argument("--tranche", type=int, default=500, help="lignes par transaction (PASSERELLE_LOT_TRANCHE)")
     parseur.add_argument("--sans-travaux", action="store_true",
                          help="arrêter le séquenceur et le livreur pendant le lot (par défaut ils tournent, comme en production)")
+    parseur.add_argument("--base", default=None,
+                         help="URL PostgreSQL (p. ex. postgresql+psycopg://postgres@127.0.0.1:5432/test): passerelle et "
+                         "insertion brute y travaillent chacune dans un schéma jetable; par défaut SQLite")
     parseur.add_argument("--profil", type=int, default=0, help="profiler l'acceptation de N lignes en processus")
     parseur.add_argument("--garder", type=Path, help="dossier de travail à garder (sinon temporaire)")
     args = parseur.parse_args()
@@ -226,6 +262,7 @@ def main() -> int:
     config = dossier / "config"
     if not config.exists():
         shutil.copytree(RACINE / "config", config)
+    nettoyages: list[Callable[[], None]] = []
     try:
         if args.profil:
             print(profiler(dossier, config, args.profil, args.tranche))
@@ -234,24 +271,35 @@ def main() -> int:
         t0 = time.perf_counter()
         octets = ecrire_lot(lot, args.lignes, date.today())
         print(f"lot: {args.lignes:,} lignes rdc valides, {octets / 1e6:,.0f} Mo (écrit en {time.perf_counter() - t0:.0f} s)")
-        duree, resume, rss, cpu = accepter_par_http(dossier, config, lot, args.tranche, not args.sans_travaux)
+        if args.base:
+            base, supprimer = schema_jetable(args.base)
+            nettoyages.append(supprimer)
+            nom_base = "PostgreSQL"
+        else:
+            base, nom_base = f"sqlite:///{dossier / 'passerelle.db'}", "SQLite WAL+FULL"
+        duree, resume, rss, cpu = accepter_par_http(dossier, config, lot, args.tranche, not args.sans_travaux, base)
         if resume["acceptees"] != args.lignes:
             print(f"INVALIDE: {resume}")
             return 1
         accept = args.lignes / duree
-        tranches, colonnes_m, colonnes_j = lignes_ecrites(dossier / "passerelle.db", args.tranche)
+        tranches, colonnes_m, colonnes_j = lignes_ecrites(base, args.tranche)
         cpu_brut_debut = time.process_time()
-        brut_duree = inserer_brut(dossier, tranches, colonnes_m, colonnes_j)
+        if args.base:
+            cible, supprimer = schema_jetable(args.base)
+            nettoyages.append(supprimer)
+            brut_duree = inserer_brut_postgresql(cible, tranches, colonnes_m, colonnes_j)
+        else:
+            brut_duree = inserer_brut(dossier, tranches, colonnes_m, colonnes_j)
         cpu_brut = time.process_time() - cpu_brut_debut
         brut = args.lignes / brut_duree
         ratio = accept / brut
         travaux = "travaux de fond arrêtés" if args.sans_travaux else "séquenceur et livreur actifs"
-        print(f"acceptation (POST /v1/lots/rdc, processus réel, SQLite WAL+FULL, tranches de {args.tranche}, {travaux}):")
+        print(f"acceptation (POST /v1/lots/rdc, processus réel, {nom_base}, tranches de {args.tranche}, {travaux}):")
         print(f"  {args.lignes:,} lignes en {duree:.1f} s = {accept:,.0f} lignes/s; "
               f"CPU serveur {1e6 * cpu / args.lignes:,.0f} µs par ligne")
         print(f"  pic RSS du serveur: {rss[1] / 1e6:,.0f} Mo (démarré: {rss[0] / 1e6:,.0f} Mo) pour un corps de "
               f"{octets / 1e6:,.0f} Mo : le lot n'est pas tenu en mémoire")
-        print(f"insertion brute des mêmes lignes (messages + journal, executemany par {args.tranche}, WAL+FULL):")
+        print(f"insertion brute des mêmes lignes (messages + journal, executemany par {args.tranche}, {nom_base}):")
         print(f"  {args.lignes:,} lignes en {brut_duree:.1f} s = {brut:,.0f} lignes/s; "
               f"CPU {1e6 * cpu_brut / args.lignes:,.0f} µs par ligne")
         print(f"ratio acceptation / insertion brute = {ratio:.3f} (cible ≥ {CIBLE_RATIO}); "
@@ -259,6 +307,11 @@ def main() -> int:
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return 0 if ratio >= CIBLE_RATIO else 2
     finally:
+        for nettoyer in nettoyages:
+            try:
+                nettoyer()
+            except Exception as exc:  # noqa: BLE001
+                print(f"nettoyage impossible: {exc}", file=sys.stderr)
         if args.garder is None:
             shutil.rmtree(dossier, ignore_errors=True)
 
