@@ -28,16 +28,10 @@ def message_http(request: Request) -> MessageHttp:
 async def lire_corps(request: Request, limite: int) -> bytes:
     """The body, refused as soon as it exceeds ``limite`` — never read whole when too large."""
     annonce = request.headers.get("content-length")
-    trop = Refus(
-        code="corps_trop_volumineux",
-        detail=f"le corps de la requête dépasse {limite} octets",
-        statut=413,
-        titre="Corps trop volumineux",
-    )
     if annonce is not None:
         try:
             if int(annonce) > limite:
-                raise trop
+                raise _trop_volumineux(limite)
         except ValueError:
             raise Refus(code="requete_malformee", detail="Content-Length illisible") from None
     morceaux: list[bytes] = []
@@ -45,6 +39,15 @@ async def lire_corps(request: Request, limite: int) -> bytes:
     async for morceau in request.stream():
         total += len(morceau)
         if total > limite:
-            raise trop
+            raise _trop_volumineux(limite)
         morceaux.append(morceau)
     return b"".join(morceaux)
+
+
+def _trop_volumineux(limite: int) -> Refus:
+    return Refus(
+        code="corps_trop_volumineux",
+        detail=f"le corps de la requête dépasse {limite} octets",
+        statut=413,
+        titre="Corps trop volumineux",
+    )

@@ -187,9 +187,13 @@ def _valeur_champ(message: MessageHttp, nom: str) -> str:
     return valeur.strip(" \t")  # RFC 9421 2.1: leading and trailing whitespace removed
 
 
+# Visible US-ASCII, space and tab: the one alphabet a component value may use.
+_VALEUR_TRANSPORTABLE = re.compile(r"[\t -~]*")
+
+
 def _controler_valeur(nom: str, valeur: str) -> None:
     """Fail rather than sign something that does not survive the trip as US-ASCII text."""
-    if any(not (" " <= car <= "~" or car == "\t") for car in valeur):
+    if _VALEUR_TRANSPORTABLE.fullmatch(valeur) is None:
         raise RefusAuthentification(
             "composant_non_supporte",
             f"La valeur du composant « {nom} » contient des caractères non ASCII ou de "
@@ -207,9 +211,21 @@ def valeur_composant(message: MessageHttp, nom: str, parametres: Mapping[str, An
 
 def serialiser_parametres(composants: Sequence[tuple[str, Mapping[str, Any]]],
                           parametres: Mapping[str, Any]) -> str:
-    """``@signature-params`` value: the covered list with its signature parameters."""
-    membre = ([(nom, dict(p)) for nom, p in composants], dict(parametres))
-    return http_sf.ser({"p": membre})[len("p="):]
+    """``@signature-params`` value: the covered list with its signature parameters.
+
+    Serialised as RFC 8941 4.1.1.1 writes an inner list: the list, then its parameters. The
+    list of names alone (no component parameter: the only kind accepted) is the same on every
+    request of a client, and is serialised once."""
+    noms = tuple(nom for nom, p in composants if not p and type(nom) is str)
+    if len(noms) < len(composants):
+        membre = ([(nom, dict(p)) for nom, p in composants], dict(parametres))
+        return http_sf.ser({"p": membre})[len("p="):]
+    return _liste_de_noms(noms) + http_sf.ser({"p": ([], dict(parametres))})[len("p=()"):]
+
+
+@functools.lru_cache(maxsize=256)
+def _liste_de_noms(noms: tuple[str, ...]) -> str:
+    return http_sf.ser({"p": (list(noms), {})})[len("p="):]
 
 
 Couverts = tuple[tuple[str, dict[str, Any]], ...]

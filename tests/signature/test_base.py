@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http_sf
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from passerelle.erreurs import RefusAuthentification
 from passerelle.signature import (
@@ -13,6 +17,7 @@ from passerelle.signature import (
     signer_requete,
     verifier_reponse,
 )
+from passerelle.signature.base import serialiser_parametres
 
 from .outils import CORPS, ENTETES, KEYID, MAINTENANT
 
@@ -189,3 +194,39 @@ def test_parametre_repete_refuse() -> None:
     with pytest.raises(RefusAuthentification) as refus:
         construire_base(_requete(), ["@method"], '("@method");created=1;created=2')
     assert refus.value.code == "signature_malformee"
+
+
+_NOMS = st.sampled_from(["@method", "@path", "@query", "content-type", "content-digest", "passerelle-agent"]) | st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
+_VALEURS = (st.integers(-(10**15) + 1, 10**15 - 1) | st.booleans()
+            | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+            | st.binary(max_size=8) | st.builds(http_sf.Token, st.from_regex(r"[a-z*][a-z0-9:/!#$%&'*+.^_`|~-]{0,8}", fullmatch=True)))
+_CLES = st.from_regex(r"[a-z*][a-z0-9_.*-]{0,8}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(noms=st.lists(st.tuples(_NOMS, st.dictionaries(_CLES, _VALEURS, max_size=2) | st.just({})), max_size=8),
+       parametres=st.dictionaries(_CLES, _VALEURS, max_size=5))
+def test_parametres_serialises_comme_la_liste_interne_entiere(noms: list[tuple[str, dict[str, object]]],
+                                                              parametres: dict[str, object]) -> None:
+    """The list of names, serialised once and reused, then the parameters: the very text of
+    the inner list serialised whole (RFC 8941 4.1.1.1), whatever the names and values —
+    including a Token or True that compares equal to a cached str or 1."""
+    attendu = http_sf.ser({"p": ([(nom, dict(p)) for nom, p in noms], dict(parametres))})[len("p="):]
+    assert serialiser_parametres(noms, parametres) == attendu
+    assert serialiser_parametres(noms, parametres) == attendu  # the second time, from the cache
+    jetons = [(http_sf.Token(nom) if nom.isalpha() else nom, p) for nom, p in noms]
+    assert serialiser_parametres(jetons, parametres) == http_sf.ser(
+        {"p": ([(nom, dict(p)) for nom, p in jetons], dict(parametres))})[len("p="):]
+
+
+@pytest.mark.parametrize("valeur", ["ok\x7f", "é", "a\nb", "\x00", "a\rb"])
+def test_valeur_de_composant_hors_ascii_visible(valeur: str) -> None:
+    with pytest.raises(RefusAuthentification) as refus:
+        _base(_requete(entetes={"x-a": valeur}), "x-a")
+    assert refus.value.code == "composant_non_supporte"
+
+
+@pytest.mark.parametrize("valeur", ["", " ", "a\tb", "~!azAZ09 "])
+def test_valeur_de_composant_ascii_visible_tabulation(valeur: str) -> None:
+    assert _base(_requete(entetes={"x-a": f"v{valeur}v"}), "x-a")[0] == f'"x-a": v{valeur}v'
