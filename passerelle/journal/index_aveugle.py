@@ -4,7 +4,6 @@ possible NIRs."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 DOMAINE = b"passerelle/nir/v1\x00"
@@ -15,4 +14,4 @@ def index_nir(cle: bytes, nir: str) -> str:
     if len(cle) < 32:
         raise ValueError("la clé d'index aveugle doit faire au moins 32 octets")
     normalise = "".join(nir.split()).upper()
-    return hmac.new(cle, DOMAINE + normalise.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(cle, DOMAINE + normalise.encode("utf-8"), "sha256").hex()  # one-shot C HMAC

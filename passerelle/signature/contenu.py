@@ -9,6 +9,7 @@ verified. Other algorithms are ignored as RFC 9530 section 2 allows.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -58,14 +59,22 @@ def _calculer(algorithme: str, corps: bytes | CorpsHache) -> bytes:
     return _FONCTIONS[algorithme](corps)
 
 
+def membre_octets(cle: str, octets: bytes) -> str:
+    """A one-member dictionary whose value is a byte sequence, as RFC 8941 serialises it
+    (4.1.2 and 4.1.8: ``key=:base64:``), for a key already known valid — ``sha-256``, a
+    signature label: what http_sf writes, without its character-by-character checks on every
+    receipt and request (tests/signature compare both)."""
+    return f"{cle}=:{base64.b64encode(octets).decode('ascii')}:"
+
+
 def empreinte_de(corps: bytes | CorpsHache) -> str:
     """``empreinte_contenu`` for a body given either way."""
-    return http_sf.ser({ALGORITHME_EMPREINTE: _calculer(ALGORITHME_EMPREINTE, corps)})
+    return membre_octets(ALGORITHME_EMPREINTE, _calculer(ALGORITHME_EMPREINTE, corps))
 
 
 def empreinte_contenu(corps: bytes) -> str:
     """Field value to send, so that signer and verifier agree byte for byte on its syntax."""
-    return http_sf.ser({ALGORITHME_EMPREINTE: _FONCTIONS[ALGORITHME_EMPREINTE](corps)})
+    return membre_octets(ALGORITHME_EMPREINTE, _FONCTIONS[ALGORITHME_EMPREINTE](corps))
 
 
 def _lire_empreintes(valeur: str) -> dict[str, bytes]:

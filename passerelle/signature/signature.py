@@ -16,7 +16,7 @@ import http_sf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passerelle.signature.base import MessageHttp, base_de_signature, serialiser_parametres
-from passerelle.signature.contenu import CorpsHache, empreinte_de
+from passerelle.signature.contenu import CorpsHache, empreinte_de, membre_octets
 from passerelle.signature.lecture import ALGORITHME
 from passerelle.signature.verification import (
     COMPOSANTS_CORPS,
@@ -62,7 +62,7 @@ def _signer(
     base = base_de_signature(message, couverts, serialises)  # type: ignore[arg-type]
     return {
         "Signature-Input": f"{_etiquette(etiquette)}={serialises}",
-        "Signature": http_sf.ser({etiquette: cle.sign(base)}),
+        "Signature": membre_octets(_etiquette(etiquette), cle.sign(base)),
     }
 
 

@@ -18,6 +18,7 @@ from passerelle.signature import (
     verifier_reponse,
 )
 from passerelle.signature.base import serialiser_parametres
+from passerelle.signature.contenu import membre_octets
 
 from .outils import CORPS, ENTETES, KEYID, MAINTENANT
 
@@ -230,3 +231,10 @@ def test_valeur_de_composant_hors_ascii_visible(valeur: str) -> None:
 @pytest.mark.parametrize("valeur", ["", " ", "a\tb", "~!azAZ09 "])
 def test_valeur_de_composant_ascii_visible_tabulation(valeur: str) -> None:
     assert _base(_requete(entetes={"x-a": f"v{valeur}v"}), "x-a")[0] == f'"x-a": v{valeur}v'
+
+
+@settings(max_examples=300, deadline=None)
+@given(cle=_CLES, octets=st.binary(max_size=80))
+def test_membre_octets_comme_http_sf(cle: str, octets: bytes) -> None:
+    """Content-Digest and Signature written by hand are the bytes http_sf writes."""
+    assert membre_octets(cle, octets) == http_sf.ser({cle: octets})
