@@ -12,6 +12,7 @@ first one's, and every fault is listed in ``erreurs``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,7 +40,14 @@ class Manquement:
 
 
 def _a(modele: Enveloppe, *champs: str) -> bool:
-    return all(champ in type(modele).model_fields for champ in champs)
+    return _champs_du_modele(type(modele)).issuperset(champs)
+
+
+@functools.cache
+def _champs_du_modele(modele: type[Enveloppe]) -> frozenset[str]:
+    # A model's fields never change once the class exists; pydantic's model_fields is a
+    # property read through the metaclass, seven times per message.
+    return frozenset(modele.model_fields)
 
 
 def regle_reponse(

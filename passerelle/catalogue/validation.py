@@ -191,6 +191,13 @@ def champs_nir(modele: type[Enveloppe]) -> frozenset[str]:
     return frozenset(nom for nom, champ in modele.model_fields.items() if _est_nir(champ))
 
 
+@cache
+def _version_des_regles(modele: type[Enveloppe]) -> Any:
+    """The model's ``version_des_regles`` or None: looked up once per model (a missing
+    attribute goes through pydantic's metaclass, which raises and catches each time)."""
+    return getattr(modele, "version_des_regles", None)
+
+
 def _valider_modele(definition: DefinitionFlux, corps: bytes) -> Enveloppe:
     try:
         return definition.modele.model_validate_json(corps)
@@ -252,7 +259,7 @@ def valider_message(
         )
     utilise_table = definition.nom in contexte.table_age_legal.fenetres
     regles_version = contexte.table_age_legal.version if utilise_table else None
-    version_des_regles = getattr(type(modele), "version_des_regles", None)
+    version_des_regles = _version_des_regles(type(modele))
     if regles_version is None and version_des_regles is not None:
         regles_version = version_des_regles(contexte)
     return MessageValide(
