@@ -31,6 +31,7 @@ from passerelle.reception.refus import Connu, Refuse, au_stade, executer, journa
 from passerelle.signature.authentification import Appelant
 from passerelle.signature.contenu import empreinte_contenu
 from passerelle.stockage import lots as stockage_lots
+from passerelle.stockage.differes import differer
 from passerelle.stockage.lots import EtatLot
 
 NDJSON = "application/x-ndjson"
@@ -130,7 +131,8 @@ def _avancer(deps: DependancesChemin, lot: Authentifie, flux: str, cle: str, sou
     def inscrire_tranche(dernieres: list[Ligne], fin: bool) -> None:
         nonlocal faites, acceptees, refusees
         instant = deps.horloge()
-        with deps.transactions.ecrire() as connexion:
+        # The chunk's journal entries, messages and outbox rows written in one statement each.
+        with deps.transactions.ecrire() as connexion, differer(connexion):
             resultats, a, r = _tranche(deps, connexion, lot, flux, cle, dernieres, instant)
             apres = EtatLot(flux, etat.empreinte, faites + len(dernieres), acceptees + a, refusees + r, fin)
             if not stockage_lots.avancer(connexion, emetteur, cle, faites, apres, instant):

@@ -5,7 +5,9 @@ each acceptance pays a thread hop, a pool checkout, a ``BEGIN`` and a durable ``
 the operations submitted on an event loop queue up; once a transaction is open, all those
 waiting (up to ``taille_max``) run one after the other in it, and each caller is answered once
 that single commit is done. The outcome is the one of running them one by one in arrival
-order — each sees the writes of those before it — for a fraction of the cost.
+order — each sees the writes of those before it, except the journal entries, message rows and
+outbox rows, which are kept and written together at the end of the group (``differes.py``: no
+operation of the accept path reads them back) — for a fraction of the cost.
 
 Where the work runs: what may block — taking the process's SQLite write lock, ``BEGIN
 IMMEDIATE`` (which can wait for another process) and the durable ``COMMIT`` — runs in one helper
@@ -37,6 +39,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from passerelle.stockage.base import VerrouEcriture
+from passerelle.stockage.differes import differer
 
 T = TypeVar("T")
 
@@ -228,7 +231,8 @@ def _rendre(file: _File) -> None:
 
 def _executer_tout(groupe: list[_Operation[Any]], connexion: Connection) -> list[Any]:
     try:
-        return [operation.travail(connexion) for operation in groupe]
+        with differer(connexion):
+            return [operation.travail(connexion) for operation in groupe]
     except StopIteration as erreur:  # no future (asyncio's or an executor's) can carry it
         raise RuntimeError(f"l'opération a levé StopIteration: {erreur!r}") from erreur
 

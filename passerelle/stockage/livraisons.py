@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from passerelle.stockage import differes
 from passerelle.stockage.tables import livraisons
 
 A_LIVRER = "a_livrer"
@@ -47,17 +48,18 @@ def _ligne(row: sa.Row) -> LigneLivraison:
     )
 
 
+_PROGRAMMER = sa.insert(livraisons)  # one statement object, compiled once
+
+
 def programmer(connexion: Connection, message_id: str, destinataire: str, connecteur: str, instant: datetime) -> None:
-    connexion.execute(
-        sa.insert(livraisons).values(
-            message_id=message_id,
-            destinataire=destinataire,
-            connecteur=connecteur,
-            statut=A_LIVRER,
-            tentatives=0,
-            prochaine_tentative=instant,
-        )
-    )
+    """At once, or at the end of the open block of deferred inserts (``differes.py``)."""
+    valeurs = dict(message_id=message_id, destinataire=destinataire, connecteur=connecteur, statut=A_LIVRER,
+                   tentatives=0, prochaine_tentative=instant)
+    tampon = differes.tampon(connexion)
+    if tampon is None:
+        connexion.execute(_PROGRAMMER, valeurs)
+    else:
+        tampon.garder(_PROGRAMMER, valeurs)
 
 
 def reserver(connexion: Connection, instant: datetime, bail: timedelta, limite: int) -> list[LigneLivraison]:

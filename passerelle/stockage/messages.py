@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from passerelle.stockage import differes
 from passerelle.stockage.chiffrement import Chiffre
 from passerelle.stockage.dialecte import inserer_sauf_conflit
 from passerelle.stockage.tables import idempotence, journal, messages
@@ -83,31 +84,34 @@ _INSERER = sa.insert(messages)  # one statement object, compiled once
 
 
 def inserer(connexion: Connection, ligne: LigneMessage) -> None:
-    connexion.execute(
-        _INSERER,
-        dict(
-            id=ligne.id,
-            flux=ligne.flux,
-            emetteur=ligne.emetteur,
-            destinataire=ligne.destinataire,
-            keyid=ligne.keyid,
-            agent=ligne.agent,
-            reference=ligne.reference,
-            en_reponse_a=ligne.en_reponse_a,
-            nir_index=ligne.nir_index,
-            empreinte=ligne.empreinte,
-            recu_le=ligne.recu_le,
-            statut=ligne.statut,
-            contenu=ligne.contenu.octets,
-            cle_chiffrement=ligne.contenu.cle,
-            cle_donnees=ligne.contenu.cle_donnees,
-            nir_cle=ligne.nir_cle,
-            journal_index=ligne.journal_index,
-            regles_version=ligne.regles_version,
-            remise=ligne.remise,
-            convention=ligne.convention,
-        ),
+    """At once, or at the end of the open block of deferred inserts (``differes.py``)."""
+    tampon = differes.tampon(connexion)
+    valeurs = dict(
+        id=ligne.id,
+        flux=ligne.flux,
+        emetteur=ligne.emetteur,
+        destinataire=ligne.destinataire,
+        keyid=ligne.keyid,
+        agent=ligne.agent,
+        reference=ligne.reference,
+        en_reponse_a=ligne.en_reponse_a,
+        nir_index=ligne.nir_index,
+        empreinte=ligne.empreinte,
+        recu_le=ligne.recu_le,
+        statut=ligne.statut,
+        contenu=ligne.contenu.octets,
+        cle_chiffrement=ligne.contenu.cle,
+        cle_donnees=ligne.contenu.cle_donnees,
+        nir_cle=ligne.nir_cle,
+        journal_index=ligne.journal_index,
+        regles_version=ligne.regles_version,
+        remise=ligne.remise,
+        convention=ligne.convention,
     )
+    if tampon is None:
+        connexion.execute(_INSERER, valeurs)
+    else:
+        tampon.garder(_INSERER, valeurs)
 
 
 def lire(connexion: Connection, message_id: str) -> LigneMessage | None:

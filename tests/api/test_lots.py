@@ -44,6 +44,14 @@ def test_lot_ndjson_acceptation_partielle(passerelle) -> None:  # type: ignore[n
     with passerelle.services.moteur.connect() as c:
         decisions = [r.decision for r in c.execute(sa.select(journal.c.decision).order_by(journal.c.index))]
     assert decisions.count("accepte") == 5 and decisions.count("refuse") == 2 and decisions[-1] == "lot_traite"
+    with passerelle.services.moteur.connect() as c:  # the chunk's rows, written together, point at each other
+        index = dict(c.execute(sa.select(messages.c.id, messages.c.journal_index)).all())
+        entrees = {r.index: r for r in c.execute(sa.select(journal.c.index, journal.c.message_id, journal.c.decision))}
+    assert sorted(entrees) == list(range(len(entrees)))
+    for r in resultats:
+        if "id" in r:
+            assert index[r["id"]] == r["journal_index"]
+            assert (entrees[r["journal_index"]].message_id, entrees[r["journal_index"]].decision) == (r["id"], "accepte")
     boite = passerelle.organisme("carsat-ra").boite(limite=100)
     assert {m["id"] for m in boite.donnees["messages"]} == {r["id"] for r in resultats if "id" in r}
 
