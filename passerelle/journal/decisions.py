@@ -34,6 +34,7 @@ class Echange:
     destinataire: str
     nir: str | None
     convention: str | None
+    nir_index: str | None = None  # instead of ``nir``, when already computed with the active key
 
 
 def _de_l_echange(nom: str, echange: Echange, instant: datetime, *, code: str | None = None,
@@ -51,6 +52,7 @@ def _de_l_echange(nom: str, echange: Echange, instant: datetime, *, code: str | 
         agent=appelant.agent,
         robot=appelant.cle.robot,
         nir=echange.nir,
+        nir_index=echange.nir_index,
         empreinte=empreinte,
         convention=echange.convention,
         details=dict(details),

@@ -62,7 +62,9 @@ def inscrire(authentifie: Authentifie, examen: Valide, connexion: Connection, de
     if dossier_repondu is not None and dossier_repondu.repondu_en_retard:
         details["en_retard"] = True
     details.update(contexte.details)
-    echange = decisions.Echange(appelant, flux, message_id, destinataire.code, valide.nir, autorisation.convention)
+    # The NIR's blind index, computed by ``examiner`` with the active key: not computed again.
+    echange = decisions.Echange(appelant, flux, message_id, destinataire.code, None, autorisation.convention,
+                                nir_index=examen.nir_index)
     journal_index = deps.journal.ecrire(connexion, decisions.acceptee(echange, instant, empreinte, details))
     enregistrer_message(
         deps.coffre,
