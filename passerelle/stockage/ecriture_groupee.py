@@ -6,8 +6,8 @@ the operations submitted on an event loop queue up; once a transaction is open, 
 waiting (up to ``taille_max``) run one after the other in it, and each caller is answered once
 that single commit is done. The outcome is the one of running them one by one in arrival
 order — each sees the writes of those before it, except the journal entries, message rows and
-outbox rows, which are kept and written together at the end of the group (``differes.py``: no
-operation of the accept path reads them back) — for a fraction of the cost.
+outbox rows of a group of two or more, which are kept and written together at the end of the
+group (``differes.py``: no operation of the accept path reads them back) — for a fraction of the cost.
 
 Where the work runs: what may block — taking the process's SQLite write lock, ``BEGIN
 IMMEDIATE`` (which can wait for another process) and the durable ``COMMIT`` — runs in one helper
@@ -231,6 +231,8 @@ def _rendre(file: _File) -> None:
 
 def _executer_tout(groupe: list[_Operation[Any]], connexion: Connection) -> list[Any]:
     try:
+        if len(groupe) == 1:  # one row per table: deferring would only add the counter's read
+            return [groupe[0].travail(connexion)]
         with differer(connexion):
             return [operation.travail(connexion) for operation in groupe]
     except StopIteration as erreur:  # no future (asyncio's or an executor's) can carry it
