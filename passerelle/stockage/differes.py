@@ -52,14 +52,20 @@ class Tampon:
             fonction(connexion)
         for instruction, lignes in self.lignes.items():
             connexion.execute(instruction, lignes)
-        self.avant.clear()
-        self.lignes.clear()
-        self.etats.clear()
 
 
 def tampon(connexion: Connection) -> Tampon | None:
     """The open block's rows on this connection, or None: then a writer inserts at once."""
     return connexion.info.get(_CLE)
+
+
+def inserer(connexion: Connection, instruction: Insert, valeurs: dict[str, Any]) -> None:
+    """Insert one row: at once, or at the end of the block open on this connection."""
+    garde = tampon(connexion)
+    if garde is None:
+        connexion.execute(instruction, valeurs)
+    else:
+        garde.garder(instruction, valeurs)
 
 
 @contextlib.contextmanager

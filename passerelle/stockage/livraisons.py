@@ -53,13 +53,8 @@ _PROGRAMMER = sa.insert(livraisons)  # one statement object, compiled once
 
 def programmer(connexion: Connection, message_id: str, destinataire: str, connecteur: str, instant: datetime) -> None:
     """At once, or at the end of the open block of deferred inserts (``differes.py``)."""
-    valeurs = dict(message_id=message_id, destinataire=destinataire, connecteur=connecteur, statut=A_LIVRER,
-                   tentatives=0, prochaine_tentative=instant)
-    tampon = differes.tampon(connexion)
-    if tampon is None:
-        connexion.execute(_PROGRAMMER, valeurs)
-    else:
-        tampon.garder(_PROGRAMMER, valeurs)
+    differes.inserer(connexion, _PROGRAMMER, dict(message_id=message_id, destinataire=destinataire, connecteur=connecteur,
+                                                  statut=A_LIVRER, tentatives=0, prochaine_tentative=instant))
 
 
 def reserver(connexion: Connection, instant: datetime, bail: timedelta, limite: int) -> list[LigneLivraison]:

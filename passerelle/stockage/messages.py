@@ -85,8 +85,7 @@ _INSERER = sa.insert(messages)  # one statement object, compiled once
 
 def inserer(connexion: Connection, ligne: LigneMessage) -> None:
     """At once, or at the end of the open block of deferred inserts (``differes.py``)."""
-    tampon = differes.tampon(connexion)
-    valeurs = dict(
+    differes.inserer(connexion, _INSERER, dict(
         id=ligne.id,
         flux=ligne.flux,
         emetteur=ligne.emetteur,
@@ -107,11 +106,7 @@ def inserer(connexion: Connection, ligne: LigneMessage) -> None:
         regles_version=ligne.regles_version,
         remise=ligne.remise,
         convention=ligne.convention,
-    )
-    if tampon is None:
-        connexion.execute(_INSERER, valeurs)
-    else:
-        tampon.garder(_INSERER, valeurs)
+    ))
 
 
 def lire(connexion: Connection, message_id: str) -> LigneMessage | None:
